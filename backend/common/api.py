@@ -1,0 +1,42 @@
+"""REST framework hooks shared by every app's API."""
+
+import logging
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from backend.common.errors import ServiceError, ml_error_message
+from ml.errors import MLError
+
+logger = logging.getLogger(__name__)
+
+
+def exception_handler(exc, context):
+    """Answer service, ``ml`` and model validation errors like REST framework's own.
+
+    Every error body has a ``detail`` message in the request's language (Spanish
+    unless the client sends ``Accept-Language: en``) and a ``code``. Anything
+    else, a bug, is left to REST framework and Django, which answer 500 without
+    a stack trace unless DEBUG is on.
+    """
+    if isinstance(exc, ServiceError):
+        return Response({"detail": exc.message, "code": exc.code}, status=exc.status_code)
+    if isinstance(exc, MLError):
+        return Response(
+            {"detail": ml_error_message(exc), "code": type(exc).__name__},
+            status=status.HTTP_400_BAD_REQUEST,
+        )
+    if isinstance(exc, Http404):
+        # Django's message names the model in English ("No Run matches the
+        # given query."); REST framework's own is translated.
+        exc = exceptions.NotFound()
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(detail=exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
+
+    response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(response.data, dict) and "detail" in response.data:
+        response.data["code"] = getattr(response.data["detail"], "code", "error")
+    return response

@@ -1,0 +1,153 @@
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from backend.common.errors import ServiceError
+from backend.experiments.forms import ExperimentAdminForm, ExperimentGridForm
+from backend.experiments.models import EpochMetric, Experiment, Run
+from backend.experiments.services import experiment_grid_create, run_cancel, run_queue
+
+
+def _queue_runs(request, experiments) -> int:
+    queued = 0
+    for experiment in experiments:
+        try:
+            run_queue(experiment=experiment)
+            queued += 1
+        except ValidationError as error:
+            messages.error(request, f"{experiment.name}: {' '.join(error.messages)}")
+    return queued
+
+
+@admin.register(Experiment)
+class ExperimentAdmin(admin.ModelAdmin):
+    form = ExperimentAdminForm
+    list_display = ["name", "family", "dataset", "summary", "run_count", "created_at"]
+    list_filter = ["family", "dataset"]
+    search_fields = ["name", "description"]
+    readonly_fields = ["hyperparameters", "created_by", "created_at"]
+    actions = ["queue_runs"]
+
+    @admin.display(description=_("hyperparameters"))
+    def summary(self, experiment: Experiment) -> str:
+        values = experiment.hyperparameters
+        return f"{values.get('optimizer')} / {values.get('activation')} / {values.get('hidden_layers')} · {values.get('epochs')} ep."
+
+    @admin.display(description=_("runs"))
+    def run_count(self, experiment: Experiment) -> int:
+        return experiment.runs.count()
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description=_("Queue a run of the selected experiments"))
+    def queue_runs(self, request, queryset):
+        with transaction.atomic():
+            queued = _queue_runs(request, queryset.select_related("dataset"))
+        if queued:
+            messages.success(request, ngettext("%(count)d run queued.", "%(count)d runs queued.", queued) % {"count": queued})
+
+    def get_urls(self):
+        grid = path("grid/", self.admin_site.admin_view(self.grid_view), name="experiments_experiment_grid")
+        return [grid, *super().get_urls()]
+
+    def grid_view(self, request):
+        """Create one experiment per combination chosen in ``ExperimentGridForm``."""
+        if not self.has_add_permission(request):
+            return redirect("admin:index")
+        form = ExperimentGridForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                with transaction.atomic():
+                    experiments = experiment_grid_create(
+                        name_prefix=data["name_prefix"],
+                        dataset=data["dataset"],
+                        optimizers=data["optimizers"],
+                        activations=data["activations"],
+                        depths=data["depths"],
+                        regularizers=data["regularizers"],
+                        base_hyperparameters=form.base_hyperparameters(),
+                        created_by=request.user,
+                    )
+                    queued = _queue_runs(request, experiments) if data["queue_runs"] else 0
+            except ValidationError as error:
+                form.add_error(None, error.messages)
+            else:
+                messages.success(
+                    request,
+                    _("%(created)d experiments created, %(queued)d runs queued.") % {"created": len(experiments), "queued": queued},
+                )
+                return redirect("admin:experiments_experiment_changelist")
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Create a grid of MLP experiments"),
+            "form": form,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/experiments/experiment/grid.html", context)
+
+
+class EpochMetricInline(admin.TabularInline):
+    model = EpochMetric
+    fields = ["epoch", "accuracy", "loss", "val_accuracy", "val_loss", "seconds"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Run)
+class RunAdmin(admin.ModelAdmin):
+    list_display = ["id", "experiment", "status", "progress", "last_val_accuracy", "test_accuracy", "seconds", "worker_hostname", "created_at"]
+    list_filter = ["status", "experiment__family"]
+    search_fields = ["experiment__name", "worker_hostname"]
+    inlines = [EpochMetricInline]
+    actions = ["cancel_runs", "queue_again"]
+    readonly_fields = [
+        "experiment", "status", "created_at", "started_at", "finished_at", "worker_hostname", "attempts",
+        "hyperparameters", "seed", "code_version", "library_versions", "dataset_checksum",
+        "epochs_run", "stopped_early", "train_examples", "validation_examples",
+        "test_accuracy", "test_loss", "seconds", "model_dir", "error",
+    ]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.display(description=_("epochs"))
+    def progress(self, run: Run) -> str:
+        return f"{run.epochs_run}/{run.epochs_planned or '?'}"
+
+    @admin.display(description=_("last val_accuracy"))
+    def last_val_accuracy(self, run: Run):
+        last = run.epochs.order_by("-epoch").first()
+        return None if last is None else round(last.val_accuracy, 4)
+
+    @admin.action(description=_("Cancel the selected runs"))
+    def cancel_runs(self, request, queryset):
+        cancelled = 0
+        for run in queryset:
+            try:
+                run_cancel(run=run)
+                cancelled += 1
+            except ServiceError as error:
+                messages.warning(request, error.message)
+        if cancelled:
+            messages.success(request, ngettext("%(count)d run cancelled.", "%(count)d runs cancelled.", cancelled) % {"count": cancelled})
+
+    @admin.action(description=_("Queue a new run of the same experiments"))
+    def queue_again(self, request, queryset):
+        experiments = {run.experiment_id: run.experiment for run in queryset.select_related("experiment__dataset")}
+        with transaction.atomic():
+            queued = _queue_runs(request, experiments.values())
+        if queued:
+            messages.success(request, ngettext("%(count)d run queued.", "%(count)d runs queued.", queued) % {"count": queued})

@@ -1,0 +1,104 @@
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, routers, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from backend.datasets.models import Dataset
+from backend.experiments.models import EpochMetric, Experiment, Run
+from backend.experiments.services import experiment_create, run_cancel, run_queue
+
+
+class ExperimentSerializer(serializers.ModelSerializer):
+    dataset = serializers.PrimaryKeyRelatedField(queryset=Dataset.objects.all())
+    hyperparameters = serializers.JSONField(
+        required=False, help_text="Hyperparameters of the family; missing ones take their defaults."
+    )
+
+    class Meta:
+        model = Experiment
+        fields = ["id", "name", "description", "dataset", "family", "hyperparameters", "created_at"]
+        read_only_fields = ["id", "created_at"]
+        # Uniqueness is checked by the service, with a message that says what to do.
+        extra_kwargs = {"name": {"validators": []}}
+
+    def validate_hyperparameters(self, value):
+        if not isinstance(value, dict):
+            raise serializers.ValidationError(_('Hyperparameters must be a JSON object, such as {"epochs": 10}.'))
+        return value
+
+
+class EpochMetricSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = EpochMetric
+        fields = ["epoch", "accuracy", "loss", "val_accuracy", "val_loss", "seconds", "recorded_at"]
+
+
+class RunSerializer(serializers.ModelSerializer):
+    experiment_name = serializers.CharField(source="experiment.name", read_only=True)
+    epochs_planned = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Run
+        fields = [
+            "id", "experiment", "experiment_name", "status", "created_at", "started_at", "finished_at",
+            "worker_hostname", "attempts", "hyperparameters", "seed", "code_version", "library_versions",
+            "dataset_checksum", "epochs_planned", "epochs_run", "stopped_early", "train_examples",
+            "validation_examples", "test_accuracy", "test_loss", "seconds", "error",
+        ]
+        read_only_fields = fields
+
+
+class ExperimentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Experiments: create, list and read; ``POST .../runs/`` queues a run."""
+
+    queryset = Experiment.objects.select_related("dataset")
+    serializer_class = ExperimentSerializer
+
+    def perform_create(self, serializer):
+        data = serializer.validated_data
+        serializer.instance = experiment_create(
+            name=data["name"],
+            dataset=data["dataset"],
+            family=data.get("family", Experiment.Family.MLP),
+            hyperparameters=data.get("hyperparameters", {}),
+            description=data.get("description", ""),
+            created_by=self.request.user,
+        )
+
+    @extend_schema(request=None, responses={202: RunSerializer})
+    @action(detail=True, methods=["post"])
+    def runs(self, request, pk=None):
+        """Queue a new run of this experiment."""
+        run = run_queue(experiment=self.get_object())
+        return Response(RunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+
+
+class RunViewSet(viewsets.ReadOnlyModelViewSet):
+    """Runs with their status and results; filter with ``?experiment=ID``."""
+
+    queryset = Run.objects.select_related("experiment")
+    serializer_class = RunSerializer
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        experiment = self.request.query_params.get("experiment")
+        if experiment and experiment.isdigit():
+            queryset = queryset.filter(experiment_id=int(experiment))
+        return queryset
+
+    @extend_schema(request=None, responses={200: RunSerializer})
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        """Cancel a queued or running run; 409 when it has already finished."""
+        run = run_cancel(run=self.get_object())
+        return Response(RunSerializer(run).data)
+
+    @extend_schema(responses={200: EpochMetricSerializer(many=True)})
+    @action(detail=True, methods=["get"])
+    def metrics(self, request, pk=None):
+        """Per-epoch metrics, as written while the run trains."""
+        run = get_object_or_404(Run, pk=pk)
+        return Response(EpochMetricSerializer(run.epochs.all(), many=True).data)
+

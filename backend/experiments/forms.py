@@ -1,0 +1,111 @@
+"""Admin forms: one field per hyperparameter, and the grid of MLP experiments."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from backend.datasets.models import Dataset
+from backend.experiments.models import Experiment
+from backend.experiments.services import REGULARIZERS, hyperparameters_validate
+from ml.config import ACTIVATIONS, HIDDEN_UNITS, MLP_FIELDS, OPTIMIZERS
+
+# Labels in the admin's language; the field names, defaults, choices and ranges
+# come from ``ml.config`` so that each is declared once.
+HYPERPARAMETER_LABELS = {
+    "hidden_layers": _("hidden layers (512, 256 and 256 units)"),
+    "activation": _("activation"),
+    "optimizer": _("optimizer"),
+    "learning_rate": _("learning rate (empty: Keras default)"),
+    "epochs": _("epochs"),
+    "batch_size": _("batch size (images)"),
+    "validation_fraction": _("validation fraction of the training split"),
+    "dropout_rate": _("dropout rate (0: no Dropout)"),
+    "early_stopping": _("EarlyStopping"),
+    "early_stopping_monitor": _("EarlyStopping: monitored metric"),
+    "early_stopping_patience": _("EarlyStopping: patience (epochs)"),
+    "restore_best_weights": _("EarlyStopping: restore the best weights"),
+    "seed": _("seed"),
+}
+REGULARIZER_LABELS = {
+    "none": _("none"),
+    "dropout": _("Dropout"),
+    "early_stopping": _("EarlyStopping"),
+}
+
+
+def _form_field(description) -> forms.Field:
+    label = HYPERPARAMETER_LABELS[description.name]
+    if description.choices:
+        return forms.ChoiceField(label=label, choices=[(choice, choice) for choice in description.choices], initial=description.default)
+    if description.type == "bool":
+        return forms.BooleanField(label=label, required=False, initial=description.default)
+    if description.type == "int":
+        return forms.IntegerField(label=label, initial=description.default, min_value=description.minimum, max_value=description.maximum)
+    return forms.FloatField(label=label, initial=description.default, required=description.default is not None)
+
+
+def hyperparameter_fields(exclude: tuple[str, ...] = ()) -> dict[str, forms.Field]:
+    return {description.name: _form_field(description) for description in MLP_FIELDS if description.name not in exclude}
+
+
+class ExperimentAdminForm(forms.ModelForm):
+    """Experiment form whose hyperparameters are plain fields, stored together as JSON."""
+
+    class Meta:
+        model = Experiment
+        fields = ["name", "description", "dataset", "family"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["dataset"].queryset = Dataset.objects.filter(status=Dataset.Status.READY)
+        stored = self.instance.hyperparameters if self.instance.pk else {}
+        for name, field in hyperparameter_fields().items():
+            if name in stored:
+                field.initial = stored[name]
+            self.fields[name] = field
+
+    def clean(self):
+        cleaned = super().clean()
+        values = {description.name: cleaned.get(description.name) for description in MLP_FIELDS}
+        if any(name in self.errors for name in values):
+            return cleaned
+        try:
+            self.instance.hyperparameters = hyperparameters_validate(
+                family=cleaned.get("family") or Experiment.Family.MLP, hyperparameters=values
+            )
+        except ValidationError as error:
+            raise ValidationError(error.messages) from error
+        return cleaned
+
+
+class ExperimentGridForm(forms.Form):
+    """Choices whose product becomes one MLP experiment each."""
+
+    name_prefix = forms.SlugField(label=_("name prefix"), max_length=60, help_text=_("Each experiment is named prefix-optimizer-activation-depth-regularizer."))
+    dataset = forms.ModelChoiceField(label=_("dataset"), queryset=Dataset.objects.filter(status=Dataset.Status.READY))
+    optimizers = forms.MultipleChoiceField(label=_("optimizers"), choices=[(name, name) for name in OPTIMIZERS], widget=forms.CheckboxSelectMultiple)
+    activations = forms.MultipleChoiceField(label=_("activations"), choices=[(name, name) for name in ACTIVATIONS], widget=forms.CheckboxSelectMultiple)
+    depths = forms.TypedMultipleChoiceField(
+        label=_("hidden layers"),
+        coerce=int,
+        choices=[(depth, str(depth)) for depth in range(1, len(HIDDEN_UNITS) + 1)],
+        widget=forms.CheckboxSelectMultiple,
+    )
+    regularizers = forms.MultipleChoiceField(label=_("regularizers"), choices=list(REGULARIZER_LABELS.items()), widget=forms.CheckboxSelectMultiple)
+    queue_runs = forms.BooleanField(label=_("queue a run of each experiment now"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The grid sets these itself. Its dropout rate applies to the "dropout"
+        # regularizer only, and 0 there means ml.config.DEFAULT_DROPOUT_RATE.
+        grid_fields = ("optimizer", "activation", "hidden_layers", "early_stopping")
+        self.fields.update(hyperparameter_fields(exclude=grid_fields))
+
+    def base_hyperparameters(self) -> dict:
+        grid_names = {"name_prefix", "dataset", "optimizers", "activations", "depths", "regularizers", "queue_runs"}
+        return {name: value for name, value in self.cleaned_data.items() if name not in grid_names}
+
+    @property
+    def size(self) -> int:
+        data = self.cleaned_data
+        return len(data["optimizers"]) * len(data["activations"]) * len(data["depths"]) * len(data["regularizers"])

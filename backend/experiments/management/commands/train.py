@@ -1,0 +1,36 @@
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from backend.experiments.models import Experiment, Run
+from backend.experiments.services import run_execute
+
+
+class Command(BaseCommand):
+    help = _("Train an experiment in this process, with a progress bar, without a worker.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("experiment", help=_("Experiment name or id."))
+
+    def handle(self, *args, experiment: str, **options):
+        found = Experiment.objects.filter(name=experiment).first()
+        if found is None and experiment.isdigit():
+            found = Experiment.objects.filter(pk=int(experiment)).first()
+        if found is None:
+            raise CommandError(_("No experiment is named or numbered “%(value)s”. List them with the admin or GET /api/experiments/.") % {"value": experiment})
+
+        with transaction.atomic():
+            run = Run.objects.create(experiment=found, hyperparameters=found.hyperparameters)
+        self.stdout.write(_("Run %(id)s of “%(name)s” started.") % {"id": run.pk, "name": found.name})
+
+        run_id = run.pk
+        run = run_execute(run_id=run_id, verbose=1 if options["verbosity"] else 0)
+
+        if run is None:
+            raise CommandError(_("Run %(id)s was not trained: see the log above.") % {"id": run_id})
+        if run.status != Run.Status.SUCCEEDED:
+            raise CommandError(_("Run %(id)s ended as %(status)s: %(error)s") % {"id": run.pk, "status": run.get_status_display(), "error": run.error})
+        self.stdout.write(
+            _("Run %(id)s succeeded: test accuracy %(accuracy).4f, %(epochs)d epochs in %(seconds).1f s.")
+            % {"id": run.pk, "accuracy": run.test_accuracy, "epochs": run.epochs_run, "seconds": run.seconds}
+        )

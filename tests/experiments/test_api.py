@@ -1,0 +1,145 @@
+"""The REST API for experiments and runs, without a worker."""
+
+import pytest
+from rest_framework.test import APIClient
+
+from backend.experiments.models import Experiment, Run
+
+pytestmark = pytest.mark.django_db
+
+
+def test_api_requires_token():
+    response = APIClient().get("/api/experiments/")
+
+    assert response.status_code == 401
+    assert response.json()["detail"] == "Las credenciales de autenticación no se proveyeron."
+
+
+def test_api_rejects_unknown_token():
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Token 0123456789abcdef0123456789abcdef01234567")
+
+    response = client.get("/api/runs/")
+
+    assert response.status_code == 401
+    assert response.json()["detail"] == "Token inválido."
+
+
+def test_api_answers_english_when_asked():
+    response = APIClient().get("/api/experiments/", HTTP_ACCEPT_LANGUAGE="en")
+
+    assert response.status_code == 401
+    assert response.json()["detail"] == "Authentication credentials were not provided."
+
+
+def test_api_rejects_non_staff_token(django_user_model):
+    from rest_framework.authtoken.models import Token
+
+    user = django_user_model.objects.create_user(username="sitio-web", password="clave-de-prueba-9")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+
+    response = client.get("/api/experiments/")
+
+    assert response.status_code == 403
+
+
+def test_experiment_create_fills_defaults(api_client, small_dataset):
+    response = api_client.post(
+        "/api/experiments/",
+        {"name": "sgd-relu-3", "dataset": small_dataset.pk, "hyperparameters": {"epochs": 3, "optimizer": "sgd"}},
+        format="json",
+    )
+
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["hyperparameters"]["epochs"] == 3
+    assert body["hyperparameters"]["hidden_layers"] == 3
+    assert body["hyperparameters"]["activation"] == "relu"
+    assert Experiment.objects.get(pk=body["id"]).hyperparameters == body["hyperparameters"]
+
+
+@pytest.mark.parametrize(
+    ("hyperparameters", "expected"),
+    [
+        ({"activation": "softplus"}, "activation"),
+        ({"hidden_layers": 4}, "hidden_layers"),
+        ({"epochs": 0}, "epochs"),
+        ({"batch_size": "64"}, "batch_size"),
+        ({"validation_fraction": 0.9}, "validation_fraction"),
+        ({"momentum": 0.9}, "momentum"),
+    ],
+)
+def test_experiment_create_rejects_bad_hyperparameters(api_client, small_dataset, hyperparameters, expected):
+    response = api_client.post(
+        "/api/experiments/",
+        {"name": "mala", "dataset": small_dataset.pk, "hyperparameters": hyperparameters},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    message = response.json()["hyperparameters"][0]
+    assert expected in message
+    assert "inválido" in message or "desconocido" in message
+    assert not Experiment.objects.filter(name="mala").exists()
+
+
+def test_experiment_create_rejects_duplicate_name(api_client, small_dataset):
+    payload = {"name": "repetido", "dataset": small_dataset.pk}
+    assert api_client.post("/api/experiments/", payload, format="json").status_code == 201
+
+    response = api_client.post("/api/experiments/", payload, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["name"] == ["Ya existe un experimento llamado «repetido». Elija otro nombre."]
+    assert Experiment.objects.filter(name="repetido").count() == 1
+
+
+def test_run_queue_then_cancel(api_client, small_dataset):
+    experiment = api_client.post("/api/experiments/", {"name": "cola", "dataset": small_dataset.pk}, format="json").json()
+
+    queued = api_client.post(f"/api/experiments/{experiment['id']}/runs/")
+
+    assert queued.status_code == 202
+    assert queued.json()["status"] == "queued"
+    run_id = queued.json()["id"]
+
+    cancelled = api_client.post(f"/api/runs/{run_id}/cancel/")
+
+    assert cancelled.status_code == 200
+    assert cancelled.json()["status"] == "cancelled"
+    assert Run.objects.get(pk=run_id).finished_at is not None
+
+    again = api_client.post(f"/api/runs/{run_id}/cancel/")
+
+    assert again.status_code == 409
+    assert again.json()["detail"] == f"La ejecución {run_id} ya terminó (cancelada) y no se puede cancelar."
+    assert again.json()["code"] == "conflict"
+
+
+def test_run_metrics_empty_before_training(api_client, small_dataset):
+    experiment = api_client.post("/api/experiments/", {"name": "metricas", "dataset": small_dataset.pk}, format="json").json()
+    run_id = api_client.post(f"/api/experiments/{experiment['id']}/runs/").json()["id"]
+
+    response = api_client.get(f"/api/runs/{run_id}/metrics/")
+
+    assert response.status_code == 200
+    assert response.json() == []
+
+
+def test_unknown_run_is_404_in_spanish(api_client):
+    response = api_client.get("/api/runs/999999/")
+
+    assert response.status_code == 404
+    assert response.json()["detail"] == "No encontrado."
+
+
+def test_openapi_schema_lists_endpoints(api_client):
+    response = api_client.get("/api/schema/", HTTP_ACCEPT="application/json")
+
+    assert response.status_code == 200
+    paths = response.json()["paths"]
+    assert "/api/experiments/" in paths
+    assert "/api/experiments/{id}/runs/" in paths
+    assert "/api/runs/{id}/cancel/" in paths
+    assert "/api/runs/{id}/metrics/" in paths

@@ -1,0 +1,5 @@
+"""Celery workers that train and label with the ``ml`` package."""
+
+from workers.celery import app
+
+__all__ = ["app"]

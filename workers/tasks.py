@@ -1,0 +1,40 @@
+"""Celery tasks: thin glue that passes ids to the backend's services.
+
+A task takes an id and re-reads the database, so a redelivered message acts on
+the current state. Training is acknowledged late and rejected when its worker
+dies, so the broker hands the run to another worker, which resumes it from the
+last epoch's checkpoint.
+"""
+
+import logging
+
+from celery import shared_task
+from django.conf import settings
+
+from backend.datasets.services import dataset_import_execute
+from backend.experiments.services import run_execute
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(
+    bind=True,
+    name="workers.tasks.train_run",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    time_limit=settings.RUN_TIME_LIMIT_SECONDS,
+    soft_time_limit=settings.RUN_SOFT_TIME_LIMIT_SECONDS,
+)
+def train_run(self, run_id: int) -> None:
+    run_execute(run_id=run_id, worker_hostname=self.request.hostname)
+
+
+@shared_task(
+    name="workers.tasks.import_dataset",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    time_limit=settings.DATASET_IMPORT_TIME_LIMIT_SECONDS,
+    soft_time_limit=settings.DATASET_IMPORT_TIME_LIMIT_SECONDS - 30,
+)
+def import_dataset(dataset_id: int) -> None:
+    dataset_import_execute(dataset_id=dataset_id)
