@@ -230,17 +230,7 @@ def run_execute(*, run_id: int, worker_hostname: str | None = None, verbose: int
         return None
 
     def record_epoch(result) -> None:
-        EpochMetric.objects.update_or_create(
-            run_id=run_id,
-            epoch=result.epoch,
-            defaults={
-                "accuracy": result.accuracy,
-                "loss": result.loss,
-                "val_accuracy": result.val_accuracy,
-                "val_loss": result.val_loss,
-                "seconds": result.seconds,
-            },
-        )
+        _epoch_store(run_id=run_id, result=result)
         Run.objects.filter(pk=run_id).update(epochs_run=result.epoch)
         logger.info(
             "run %s: epoch %s/%s accuracy=%.4f val_accuracy=%.4f loss=%.4f val_loss=%.4f %.1fs",
@@ -293,7 +283,28 @@ def run_execute(*, run_id: int, worker_hostname: str | None = None, verbose: int
     return Run.objects.get(pk=run_id)
 
 
+def _epoch_store(*, run_id: int, result) -> None:
+    EpochMetric.objects.update_or_create(
+        run_id=run_id,
+        epoch=result.epoch,
+        defaults={
+            "accuracy": result.accuracy,
+            "loss": result.loss,
+            "val_accuracy": result.val_accuracy,
+            "val_loss": result.val_loss,
+            "seconds": result.seconds,
+        },
+    )
+
+
 def _run_finish(*, run_id: int, result) -> None:
+    # A worker that died between an epoch's checkpoint and its database write
+    # resumed after that epoch without reporting it; the history has it.
+    stored = set(EpochMetric.objects.filter(run_id=run_id).values_list("epoch", flat=True))
+    for epoch in result.history:
+        if epoch.epoch not in stored:
+            _epoch_store(run_id=run_id, result=epoch)
+
     fields = {
         "epochs_run": result.epochs_run,
         "stopped_early": result.stopped_early,
