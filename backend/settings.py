@@ -3,7 +3,7 @@
 Every setting that differs between machines comes from an environment variable.
 The defaults suit development on one machine: with no DATABASE_URL the service
 uses an SQLite file, and with no CELERY_BROKER_URL it uses the local Redis when
-one answers, else a broker kept in files (see ``_default_broker_url``).
+it accepts connections, else a broker kept in files (see ``_default_broker_url``).
 """
 
 import os
@@ -198,7 +198,7 @@ def _redis_answers(host: str, port: int) -> bool:
 
 
 def _default_broker_url() -> str:
-    """Return the local Redis when it answers, else kombu's filesystem transport.
+    """Return the local Redis when it accepts connections, else kombu's filesystem transport.
 
     The filesystem transport lets web and one worker on the same machine talk
     through folders under DATA_DIR when no broker server is installed.
@@ -215,7 +215,7 @@ RUN_TIME_LIMIT_SECONDS = _env_int("ETIQUETADO_RUN_TIME_LIMIT_SECONDS", 6 * 3600)
 RUN_SOFT_TIME_LIMIT_SECONDS = RUN_TIME_LIMIT_SECONDS - 60
 # A run whose worker died this many times is failed instead of redelivered again.
 RUN_MAX_ATTEMPTS = _env_int("ETIQUETADO_RUN_MAX_ATTEMPTS", 3)
-# How often a training run asks the database whether it was cancelled, in seconds.
+# How often a training run queries the database for a cancel, in seconds.
 RUN_CANCEL_CHECK_SECONDS = float(os.environ.get("ETIQUETADO_RUN_CANCEL_CHECK_SECONDS", "0.5"))
 DATASET_IMPORT_TIME_LIMIT_SECONDS = _env_int("ETIQUETADO_DATASET_IMPORT_TIME_LIMIT_SECONDS", 3600)
 

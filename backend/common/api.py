@@ -15,7 +15,7 @@ logger = logging.getLogger(__name__)
 
 
 def exception_handler(exc, context):
-    """Answer service, ``ml`` and model validation errors like REST framework's own.
+    """Convert service, ``ml`` and model validation errors into REST framework responses.
 
     Every error body has a ``detail`` message in the request's language (Spanish
     unless the client sends ``Accept-Language: en``) and a ``code``. Anything

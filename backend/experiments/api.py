@@ -20,7 +20,7 @@ class ExperimentSerializer(serializers.ModelSerializer):
         model = Experiment
         fields = ["id", "name", "description", "dataset", "family", "hyperparameters", "created_at"]
         read_only_fields = ["id", "created_at"]
-        # Uniqueness is checked by the service, with a message that says what to do.
+        # The service checks uniqueness, with a message that tells the user what to do.
         extra_kwargs = {"name": {"validators": []}}
 
     def validate_hyperparameters(self, value):

@@ -133,11 +133,15 @@ def experiment_grid_create(
     return experiments
 
 
+def run_create(*, experiment: Experiment) -> Run:
+    """Create a queued run of ``experiment``, for a worker or ``manage.py train`` to execute."""
+    _validate_dataset_ready(experiment.dataset)
+    return Run.objects.create(experiment=experiment, hyperparameters=experiment.hyperparameters)
+
+
 def run_queue(*, experiment: Experiment) -> Run:
     """Create a queued run and send it to the ``training`` queue once the transaction commits."""
-    _validate_dataset_ready(experiment.dataset)
-
-    run = Run.objects.create(experiment=experiment, hyperparameters=experiment.hyperparameters)
+    run = run_create(experiment=experiment)
 
     transaction.on_commit(lambda: celery_app.send_task("workers.tasks.train_run", args=[run.pk]))
     logger.info("run %s: queued for experiment %s", run.pk, experiment.pk)

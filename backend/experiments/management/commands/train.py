@@ -1,9 +1,9 @@
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
 from django.utils.translation import gettext as _
 
 from backend.experiments.models import Experiment, Run
-from backend.experiments.services import run_execute
+from backend.experiments.services import run_create, run_execute
 
 
 class Command(BaseCommand):
@@ -19,8 +19,10 @@ class Command(BaseCommand):
         if found is None:
             raise CommandError(_("No experiment is named or numbered “%(value)s”. List them with the admin or GET /api/experiments/.") % {"value": experiment})
 
-        with transaction.atomic():
-            run = Run.objects.create(experiment=found, hyperparameters=found.hyperparameters)
+        try:
+            run = run_create(experiment=found)
+        except ValidationError as error:
+            raise CommandError(" ".join(error.messages)) from error
         self.stdout.write(_("Run %(id)s of “%(name)s” started.") % {"id": run.pk, "name": found.name})
 
         run_id = run.pk
