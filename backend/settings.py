@@ -93,7 +93,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "backend.common.middleware.SpanishFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -148,8 +148,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-# Spanish (Chile) by default; English when the browser or API client asks for it
-# with Accept-Language.
+# Spanish (Chile) by default; English when the user chooses it with the language
+# selector, or an API client asks for it with Accept-Language.
 LANGUAGE_CODE = "es-cl"
 LANGUAGES = [("es-cl", _("Spanish (Chile)")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]

@@ -97,13 +97,33 @@ class ExperimentAdmin(admin.ModelAdmin):
 
 class EpochMetricInline(admin.TabularInline):
     model = EpochMetric
-    fields = ["epoch", "accuracy", "loss", "val_accuracy", "val_loss", "seconds"]
+    fields = ["epoch", "accuracy_shown", "loss_shown", "val_accuracy_shown", "val_loss_shown", "seconds_shown"]
     readonly_fields = fields
     extra = 0
     can_delete = False
 
     def has_add_permission(self, request, obj=None):
         return False
+
+    @admin.display(description=_("accuracy"))
+    def accuracy_shown(self, metric: EpochMetric) -> str:
+        return f"{metric.accuracy:.4f}"
+
+    @admin.display(description=_("loss"))
+    def loss_shown(self, metric: EpochMetric) -> str:
+        return f"{metric.loss:.4f}"
+
+    @admin.display(description=_("validation accuracy"))
+    def val_accuracy_shown(self, metric: EpochMetric) -> str:
+        return f"{metric.val_accuracy:.4f}"
+
+    @admin.display(description=_("validation loss"))
+    def val_loss_shown(self, metric: EpochMetric) -> str:
+        return f"{metric.val_loss:.4f}"
+
+    @admin.display(description=_("seconds"))
+    def seconds_shown(self, metric: EpochMetric) -> str:
+        return f"{metric.seconds:.1f}"
 
 
 @admin.register(Run)

@@ -148,3 +148,20 @@ def test_admin_actions_queue_and_cancel(staff_client, small_dataset):
     assert run.status == "cancelled"
     page = staff_client.get(f"/admin/experiments/run/{run.pk}/change/").content.decode()
     assert "cancelada" in page
+
+
+def test_admin_stays_spanish_for_english_browser(staff_client):
+    response = staff_client.get("/admin/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+
+    assert "Experimentos" in response.content.decode()
+
+
+def test_admin_switches_to_english_when_chosen(staff_client):
+    staff_client.post("/i18n/setlang/", {"language": "en", "next": "/admin/"})
+
+    response = staff_client.get("/admin/")
+
+    text = response.content.decode()
+    assert "Experiments" in text
+    assert "Experimentos" not in text
+    assert '<option value="en" selected>' in text

@@ -18,6 +18,8 @@ class Command(BaseCommand):
         password = secrets.token_urlsafe(12)
         users.create_superuser(username=username, email="", password=password)
         self.stdout.write(
-            _("Administrator “%(username)s” created with password %(password)s. Change it in the admin after signing in.")
-            % {"username": username, "password": password}
+            _("Administrator “%(username)s” created. Sign in with this password and change it in the admin:")
+            % {"username": username}
         )
+        # Alone on its line, so that no punctuation is copied with it.
+        self.stdout.write(password)
