@@ -4,6 +4,7 @@ import logging
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -36,7 +37,22 @@ def exception_handler(exc, context):
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(detail=exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
 
+    if isinstance(exc, exceptions.ParseError):
+        # REST framework's parsers put the parser's English text in the detail.
+        logger.info("request body rejected: %s", exc.detail)
+        exc = exceptions.ParseError(_("The request body could not be read. Send valid JSON or form data."))
+
     response = drf_exception_handler(exc, context)
-    if response is not None and isinstance(response.data, dict) and "detail" in response.data:
+    if response is None or not isinstance(response.data, dict):
+        return response
+    if "detail" in response.data:
         response.data["code"] = getattr(response.data["detail"], "code", "error")
+    elif isinstance(exc, exceptions.ValidationError):
+        # Field errors stay under their field names; detail and code make every
+        # error body readable the same way.
+        response.data = {
+            "detail": _("Some values are invalid. Each field lists what to correct."),
+            "code": "invalid",
+            **response.data,
+        }
     return response

@@ -1,3 +1,4 @@
+import shutil
 from pathlib import Path
 
 from django.contrib import admin, messages
@@ -63,7 +64,7 @@ class DatasetAdmin(admin.ModelAdmin):
                     dataset = dataset_import_queue(source=source, name=data["name"], image_size=data["image_size"])
             except ServiceError as error:
                 if data["upload"]:
-                    source.unlink(missing_ok=True)
+                    shutil.rmtree(source.parent, ignore_errors=True)
                 form.add_error("name", error.message)
             else:
                 messages.success(request, _("Import of “%(name)s” queued. Its progress shows in the list.") % {"name": dataset.name})

@@ -5,6 +5,8 @@ from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
+from ml.datasets import MAX_IMAGE_SIZE
+
 ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz")
 
 
@@ -26,8 +28,8 @@ class DatasetImportForm(forms.Form):
     image_size = forms.IntegerField(
         label=_("image size (pixels)"),
         required=False,
-        min_value=8,
-        max_value=512,
+        min_value=1,
+        max_value=MAX_IMAGE_SIZE,
         help_text=_("Resize every image to this side. Leave empty when all images have the same size."),
     )
 

@@ -3,15 +3,16 @@ from pathlib import Path
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Dataset(models.Model):
     """A labelled image set, decoded once into an arrays file under DATASETS_ROOT."""
 
     class Status(models.TextChoices):
-        IMPORTING = "importing", _("importing")
-        READY = "ready", _("ready")
-        FAILED = "failed", _("failed")
+        IMPORTING = "importing", pgettext_lazy("dataset status", "importing")
+        READY = "ready", pgettext_lazy("dataset status", "ready")
+        FAILED = "failed", pgettext_lazy("dataset status", "failed")
 
     name = models.CharField(_("name"), max_length=100, unique=True)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.IMPORTING)

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone, translation
+from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 
 from backend.common.errors import ServiceError, ml_error_message
@@ -29,9 +30,13 @@ def uploads_folder() -> Path:
 
 
 def _validate_new_name(name: str) -> str:
+    """Return the stripped name, freeing it first when it belongs to a failed import."""
     name = name.strip()
     if not name:
         raise ServiceError(_("The dataset name is empty. Give the dataset a name."))
+    # A failed import keeps its row only to show its error; it has no files and
+    # no experiment can use it, so importing again under its name replaces it.
+    Dataset.objects.filter(name=name, status=Dataset.Status.FAILED).delete()
     if Dataset.objects.filter(name=name).exists():
         raise ServiceError(
             _("A dataset named “%(name)s” already exists. Choose another name.") % {"name": name}
@@ -91,10 +96,12 @@ def dataset_import(
 
 
 def dataset_upload_save(*, upload: UploadedFile) -> Path:
-    """Store an uploaded archive under a name of our own, keeping its extension."""
-    suffixes = "".join(Path(upload.name).suffixes[-2:]).lower()
-    path = uploads_folder() / f"{uuid.uuid4().hex}{suffixes}"
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Store an uploaded archive in a folder of its own, under the user's file name.
+
+    Keeping the name lets error messages name the file the user sent.
+    """
+    path = uploads_folder() / uuid.uuid4().hex / get_valid_filename(Path(upload.name).name)
+    path.parent.mkdir(parents=True)
     with path.open("wb") as handle:
         for chunk in upload.chunks():
             handle.write(chunk)
@@ -145,8 +152,8 @@ def dataset_import_execute(*, dataset_id: int) -> Dataset | None:
         )
         raise
     finally:
-        if source.parent == uploads_folder():
-            source.unlink(missing_ok=True)
+        if source.parent.parent == uploads_folder():
+            shutil.rmtree(source.parent, ignore_errors=True)
 
     Dataset.objects.filter(pk=dataset_id).update(**_summary_fields(summary))
     logger.info("dataset %s: imported %s", dataset_id, source)

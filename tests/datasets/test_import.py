@@ -120,6 +120,8 @@ def test_admin_upload_is_imported_by_worker(celery_worker, client, staff_user, s
     )
     assert failed.status == Dataset.Status.FAILED
     assert "enlace" in failed.error
+    assert failed.error.startswith("El archivo contiene una entrada insegura")
+    assert Path(failed.source).name == bad.name
     assert failed.arrays_file == ""
     assert not any((Path(settings.MEDIA_ROOT) / "dataset-uploads").iterdir())
     page = client.get("/admin/datasets/dataset/").content.decode()
@@ -137,3 +139,22 @@ def test_admin_import_form_rejects_non_archive(client, staff_user, tmp_path):
     assert response.status_code == 200
     assert "«notas.txt» no es un archivo .zip, .tar ni .tar.gz" in response.content.decode()
     assert not Dataset.objects.filter(name="texto").exists()
+
+
+def test_failed_import_name_can_be_reused(small_archive):
+    Dataset.objects.create(name="reintento", source="perdido.tar.gz", status=Dataset.Status.FAILED, error="dañado")
+
+    dataset = dataset_import(source=small_archive, name="reintento")
+
+    assert dataset.status == Dataset.Status.READY
+    assert Dataset.objects.filter(name="reintento").count() == 1
+
+
+def test_failed_dataset_status_is_masculine(client, staff_user):
+    client.force_login(staff_user)
+    Dataset.objects.create(name="roto", source="roto.tar.gz", status=Dataset.Status.FAILED, error="dañado")
+
+    page = client.get("/admin/datasets/dataset/").content.decode()
+
+    assert "fallido" in page
+    assert "fallida" not in page

@@ -143,3 +143,31 @@ def test_openapi_schema_lists_endpoints(api_client):
     assert "/api/experiments/{id}/runs/" in paths
     assert "/api/runs/{id}/cancel/" in paths
     assert "/api/runs/{id}/metrics/" in paths
+
+
+def test_schema_requires_token():
+    response = APIClient().get("/api/schema/")
+
+    assert response.status_code == 401
+
+
+def test_malformed_json_explained_in_spanish(api_client):
+    response = api_client.post("/api/experiments/", data='{"name": ', content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": "No se pudo leer el cuerpo de la solicitud. Envíe JSON o datos de formulario válidos.",
+        "code": "parse_error",
+    }
+
+
+def test_field_errors_carry_detail_and_code(api_client, small_dataset):
+    response = api_client.post(
+        "/api/experiments/", {"name": "x", "dataset": small_dataset.pk, "hyperparameters": []}, format="json"
+    )
+
+    assert response.status_code == 400
+    body = response.json()
+    assert body["detail"] == "Algunos valores son inválidos. Cada campo indica qué corregir."
+    assert body["code"] == "invalid"
+    assert body["hyperparameters"] == ['Los hiperparámetros deben ser un objeto JSON, por ejemplo {"epochs": 10}.']
