@@ -1,0 +1,70 @@
+"""How a labeled image is presented: class display names, the label decision, messages."""
+
+from collections.abc import Mapping, Sequence
+
+from django.utils.translation import get_language, gettext, gettext_noop
+
+# Display names of the CIFAR-10 class keys. Keys stay English in data and API; any
+# other key is shown as itself.
+CLASS_DISPLAY_NAMES = {
+    "airplane": {"es": "avión", "en": "airplane"},
+    "automobile": {"es": "automóvil", "en": "automobile"},
+    "bird": {"es": "pájaro", "en": "bird"},
+    "cat": {"es": "gato", "en": "cat"},
+    "deer": {"es": "ciervo", "en": "deer"},
+    "dog": {"es": "perro", "en": "dog"},
+    "frog": {"es": "rana", "en": "frog"},
+    "horse": {"es": "caballo", "en": "horse"},
+    "ship": {"es": "barco", "en": "ship"},
+    "truck": {"es": "camión", "en": "truck"},
+}
+
+NOT_SURE_MESSAGE = gettext_noop(
+    "Not sure: the most likely class, %(class_name)s, has a confidence of %(confidence)s, "
+    "not above the threshold of %(threshold)s. The image may show none of the classes the model knows."
+)
+
+
+def class_display_name(class_key: str, language: str) -> str:
+    """Return the class's name in ``language`` ("es" or "en"), or the key itself when it has none."""
+    names = CLASS_DISPLAY_NAMES.get(class_key)
+    if names is None:
+        return class_key
+    return names["en"] if language.startswith("en") else names["es"]
+
+
+def scored_class(class_key: str, confidence: float) -> dict:
+    """Return a class of a result as the API shows it: key, Spanish and English names, confidence."""
+    return {
+        "key": class_key,
+        "name_es": class_display_name(class_key, "es"),
+        "name_en": class_display_name(class_key, "en"),
+        "confidence": confidence,
+    }
+
+
+def label_for(predictions: Sequence[Mapping], *, threshold: float) -> str:
+    """Return the top class key when its confidence is above ``threshold``, else "" (not sure).
+
+    The comparison is strict, so a threshold of 0 always labels and 1 never does.
+    """
+    if not predictions:
+        return ""
+    top = predictions[0]
+    return top["class_name"] if top["confidence"] > threshold else ""
+
+
+def not_sure_reason(predictions: Sequence[Mapping], *, threshold: float) -> str:
+    """Return the translated reason why an image got no label."""
+    top = predictions[0]
+    return gettext(NOT_SURE_MESSAGE) % {
+        "class_name": class_display_name(top["class_name"], get_language() or "es"),
+        "confidence": f"{top['confidence']:.2f}",
+        "threshold": f"{threshold:.2f}",
+    }
+
+
+def error_message(message_id: str, params: Mapping) -> str:
+    """Translate a stored English message id and fill in its values."""
+    return gettext(message_id) % dict(params)
+
