@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "backend.common",
     "backend.datasets",
     "backend.experiments",
+    "backend.labeling",
 ]
 
 MIDDLEWARE = [
@@ -186,6 +187,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Image classifiers for the Government of Chile: datasets, experiments and runs.",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
 }
 
 
@@ -218,6 +220,11 @@ RUN_MAX_ATTEMPTS = _env_int("ETIQUETADO_RUN_MAX_ATTEMPTS", 3)
 # How often a training run queries the database for a cancel, in seconds.
 RUN_CANCEL_CHECK_SECONDS = float(os.environ.get("ETIQUETADO_RUN_CANCEL_CHECK_SECONDS", "0.5"))
 DATASET_IMPORT_TIME_LIMIT_SECONDS = _env_int("ETIQUETADO_DATASET_IMPORT_TIME_LIMIT_SECONDS", 3600)
+# Local file of VGG16's ImageNet weights without the top layers
+# (vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5). Unset: Keras downloads them.
+VGG16_WEIGHTS = Path(os.environ["ETIQUETADO_VGG16_WEIGHTS"]) if os.environ.get("ETIQUETADO_VGG16_WEIGHTS") else None
+# How long the study's queue estimate waits for workers to answer, in seconds.
+WORKER_INSPECT_TIMEOUT_SECONDS = float(os.environ.get("ETIQUETADO_WORKER_INSPECT_TIMEOUT_SECONDS", "1.0"))
 
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or _default_broker_url()
 if CELERY_BROKER_URL.startswith("filesystem://"):
@@ -236,6 +243,7 @@ CELERY_TASK_DEFAULT_QUEUE = "training"
 CELERY_TASK_ROUTES = {
     "workers.tasks.train_run": {"queue": "training"},
     "workers.tasks.import_dataset": {"queue": "datasets"},
+    "workers.tasks.evaluate_run": {"queue": "training"},
 }
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -251,3 +259,32 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("ETIQUETADO_LOG_LEVEL", "INFO")},
 }
+
+# Labeling service. Limits on what one request may send; each limit, when passed,
+# gets its own Spanish message.
+LABELING_MAX_IMAGE_BYTES = _env_int("ETIQUETADO_LABELING_MAX_IMAGE_BYTES", 20 * 1024**2)
+# Width x height of one image, checked from its header before any pixel is decoded.
+LABELING_MAX_IMAGE_PIXELS = _env_int("ETIQUETADO_LABELING_MAX_IMAGE_PIXELS", 50_000_000)
+LABELING_MAX_IMAGES = _env_int("ETIQUETADO_LABELING_MAX_IMAGES", 100)
+# Bytes that the entries of one .zip may expand to, counted while they are read.
+LABELING_MAX_ZIP_EXPANDED_BYTES = _env_int("ETIQUETADO_LABELING_MAX_ZIP_EXPANDED_BYTES", 200 * 1024**2)
+# Django rejects a multipart request with more files than this before the view runs;
+# it is above LABELING_MAX_IMAGES so that the view answers with its own message.
+DATA_UPLOAD_MAX_NUMBER_FILES = 2 * LABELING_MAX_IMAGES
+# ``?wait=`` holds a web worker until the results are ready or this many seconds pass.
+LABELING_MAX_WAIT_SECONDS = _env_int("ETIQUETADO_LABELING_MAX_WAIT_SECONDS", 30)
+LABELING_WAIT_POLL_SECONDS = 0.05
+LABELING_DEFAULT_TOP_K = 3
+LABELING_MAX_TOP_K = 20
+# An image gets a label only when its top class's confidence (softmax probability)
+# is above this; below it the answer is "not sure", because most images the sites
+# send show none of the trained classes.
+LABELING_DEFAULT_THRESHOLD = float(os.environ.get("ETIQUETADO_LABELING_THRESHOLD", "0.5"))
+# Images decoded and run through the model at once by a worker.
+LABELING_BATCH_SIZE = _env_int("ETIQUETADO_LABELING_BATCH_SIZE", 64)
+# Served model versions that one worker process keeps loaded.
+LABELING_MODEL_CACHE_SIZE = 2
+LABELING_JOB_TIME_LIMIT_SECONDS = _env_int("ETIQUETADO_LABELING_JOB_TIME_LIMIT_SECONDS", 600)
+LABELING_MAX_ATTEMPTS = 3
+LABELING_HEALTH_TIMEOUT_SECONDS = 2
+CELERY_TASK_ROUTES["workers.tasks.label_job"] = {"queue": "labeling"}

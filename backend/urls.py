@@ -7,12 +7,16 @@ from rest_framework import routers
 from rest_framework.authtoken.views import obtain_auth_token
 
 from backend.datasets.api import DatasetViewSet
-from backend.experiments.api import ExperimentViewSet, RunViewSet
+from backend.experiments.api import ExperimentViewSet, RunViewSet, StudyReportView
+from backend.labeling.api import HealthView, LabelingJobViewSet, ModelVersionViewSet
+from backend.labeling.views import label_page
 
 router = routers.DefaultRouter()
 router.register("datasets", DatasetViewSet)
 router.register("experiments", ExperimentViewSet)
 router.register("runs", RunViewSet)
+router.register("labels", LabelingJobViewSet, basename="labels")
+router.register("model-versions", ModelVersionViewSet)
 
 admin.site.site_header = _("Etiquetado: image classifiers")
 admin.site.site_title = _("Etiquetado")
@@ -24,5 +28,9 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/auth/token/", obtain_auth_token, name="api-token"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/health/", HealthView.as_view(), name="api-health"),
+    path("api/study/report/", StudyReportView.as_view(), name="api-study-report"),
     path("api/", include(router.urls)),
+    path("etiquetar/", label_page, name="label-page"),
+    path("informe/", include("backend.experiments.urls")),
 ]

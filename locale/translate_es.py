@@ -6,7 +6,8 @@ It runs ``manage.py makemessages -l es``, sets the msgstr of every message
 found in the tables ``locale/es/*.json`` (one per part of the service, so that
 parts can be translated separately), then runs ``compilemessages``. A table
 entry is either ``"msgid": "traducción"`` or, for a plural message,
-``"msgid": {"plural": "msgid_plural", "translations": ["singular", "plural"]}``.
+``"msgid": {"plural": "msgid_plural", "translations": ["singular", "plural"]}``;
+a message with a context (``pgettext``) has the key ``"context|msgid"``.
 A message missing from every table is listed and the script exits with 1; the
 test suite fails on a catalog with an empty translation.
 """
@@ -48,7 +49,14 @@ def fill(po_text: str, translations: dict[str, object]) -> tuple[str, list[str]]
         if index == 0 or not msgid_match:
             continue
         msgid = _unquote(msgid_match.group(1))
+        context_match = re.search(r'^msgctxt ((?:".*"\n?)+)', block, re.M)
+        if context_match:
+            msgid = f"{_unquote(context_match.group(1))}|{msgid}"
         head = block[: block.index("msgstr")].replace("#, fuzzy\n", "")
+        # A fuzzy match that msgmerge made from a similar old message: its flag
+        # shares a line with others ("#, fuzzy, python-format"), and compilemessages
+        # skips fuzzy entries, so the flag and the old message ("#| ...") go.
+        head = re.sub(r"^#\| .*\n", "", head.replace("#, fuzzy, ", "#, "), flags=re.M)
         entry = translations.get(msgid)
         if entry is None:
             missing.append(msgid)

@@ -162,3 +162,31 @@ class ConfigError(MLError):
 
 class CheckpointError(MLError):
     """A training checkpoint exists but belongs to a different run."""
+
+
+class WeightsUnavailableError(MLError):
+    """Pretrained weights that a run asks for cannot be downloaded or read."""
+
+    @classmethod
+    def missing_file(cls, *, path: str) -> "WeightsUnavailableError":
+        error = cls.__new__(cls)
+        MLError.__init__(
+            error,
+            gettext_noop(
+                "The VGG16 weights file %(path)s does not exist. Put VGG16's ImageNet weights file "
+                "(vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5) there or set ETIQUETADO_VGG16_WEIGHTS "
+                "to where it is, or set the hyperparameter weights to random."
+            ),
+            path=path,
+        )
+        return error
+
+    def __init__(self, *, reason: str) -> None:
+        super().__init__(
+            gettext_noop(
+                "VGG16's ImageNet weights are not available (%(reason)s). Put the weights file "
+                "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5 on the workers and set "
+                "ETIQUETADO_VGG16_WEIGHTS to its path, or set the hyperparameter weights to random."
+            ),
+            reason=reason,
+        )

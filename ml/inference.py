@@ -1,4 +1,4 @@
-"""Load a model saved by ``train_mlp`` and use it for evaluation and prediction."""
+"""Load a model saved by ``train_model`` (any family) and use it for evaluation and prediction."""
 
 from __future__ import annotations
 
@@ -29,6 +29,8 @@ def load_model(model_dir: Path) -> LoadedModel:
     """Load ``model_dir/model.keras`` and ``model_dir/metadata.json``."""
     import keras
 
+    import ml.layers  # noqa: F401  (registers the custom layers that saved models may hold)
+
     model_dir = Path(model_dir)
     metadata = json.loads((model_dir / METADATA_FILE_NAME).read_text(encoding="utf-8"))
     model = keras.models.load_model(model_dir / MODEL_FILE_NAME)
@@ -57,3 +59,10 @@ def predict_proba(loaded: LoadedModel, images: np.ndarray, *, batch_size: int = 
     if images.ndim != 4 or tuple(images.shape[1:]) != expected:
         raise ValueError(f"Images of shape {images.shape[1:]} given, the model expects {expected}")
     return np.asarray(loaded.model.predict(images, batch_size=batch_size, verbose=0))
+
+
+def confusion(loaded: LoadedModel, x: np.ndarray, y: np.ndarray, *, batch_size: int = EVALUATION_BATCH_SIZE) -> dict:
+    """Return the confusion matrix and per-class accuracy on uint8 images ``x`` and integer labels ``y``."""
+    from ml.evaluation import confusion_report
+
+    return confusion_report(predict_proba(loaded, x, batch_size=batch_size), y, loaded.class_names)

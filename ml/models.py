@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ml.config import HIDDEN_UNITS, MLPConfig
@@ -14,6 +15,10 @@ logger = logging.getLogger(__name__)
 
 # Pixel scaling inside the model, so that a saved model takes raw 0-255 RGB images.
 PIXEL_SCALE = 1.0 / 255.0
+# The fast preset multiplies its logits by this before the softmax. Max-pooled ReLU
+# features are large, and without the factor the high one-cycle learning rate makes
+# the first steps overshoot; fast CIFAR-10 residual networks commonly use 1/8.
+FAST_CNN_LOGIT_SCALE = 0.125
 
 
 def make_optimizer(config: MLPConfig) -> keras.optimizers.Optimizer:
@@ -52,4 +57,187 @@ def build_mlp(config: MLPConfig, *, input_shape: tuple[int, int, int], num_class
 
     model = keras.Model(inputs=inputs, outputs=outputs, name=f"mlp_{config.hidden_layers}_{config.activation}")
     model.compile(optimizer=make_optimizer(config), loss="categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def _classes_layer(keras, num_classes: int) -> object:
+    # float32 even under a mixed-precision policy, so that the softmax and the loss
+    # are computed at full precision.
+    return keras.layers.Dense(num_classes, activation="softmax", dtype="float32", name="classes")
+
+
+def build_cnn(config, *, input_shape: tuple[int, int, int], num_classes: int) -> keras.Model:
+    """Build and compile the study's custom CNN that ``config`` (a ``CNNConfig``) describes.
+
+    Two blocks of ``conv_layers / 2`` 3x3 convolutions (valid padding, stride 1, ReLU)
+    of ``filters`` and ``2 * filters`` channels, each block ending in 2x2 max pooling;
+    then Flatten, a ReLU Dense layer of ``dense_units`` with Dropout, and softmax.
+    """
+    import keras
+
+    per_block = config.conv_layers // 2
+    inputs = keras.Input(shape=input_shape, dtype="uint8", name="image")
+    layer = keras.layers.Rescaling(PIXEL_SCALE, name="rescaling")(inputs)
+    for block, filters in enumerate((config.filters, 2 * config.filters), start=1):
+        for index in range(1, per_block + 1):
+            layer = keras.layers.Conv2D(filters, 3, strides=1, padding="valid", activation="relu",
+                                        name=f"block{block}_conv{index}")(layer)
+        layer = keras.layers.MaxPooling2D(2, name=f"block{block}_pool")(layer)
+    layer = keras.layers.Flatten(name="flatten")(layer)
+    layer = keras.layers.Dense(config.dense_units, activation="relu", name="dense")(layer)
+    if config.dropout_rate > 0:
+        layer = keras.layers.Dropout(config.dropout_rate, name="dropout")(layer)
+    outputs = _classes_layer(keras, num_classes)(layer)
+
+    model = keras.Model(inputs=inputs, outputs=outputs, name=f"cnn_{config.conv_layers}")
+    model.compile(optimizer=make_optimizer(config), loss="categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def build_resnet50(config, *, input_shape: tuple[int, int, int], num_classes: int) -> keras.Model:
+    """Build and compile Keras' ResNet50 without weights, average-pooled, with a softmax head."""
+    import keras
+
+    inputs = keras.Input(shape=input_shape, dtype="uint8", name="image")
+    layer = keras.layers.Rescaling(PIXEL_SCALE, name="rescaling")(inputs)
+    backbone = keras.applications.ResNet50(weights=None, include_top=False, input_shape=input_shape, pooling="avg")
+    outputs = _classes_layer(keras, num_classes)(backbone(layer))
+
+    model = keras.Model(inputs=inputs, outputs=outputs, name="resnet50")
+    model.compile(optimizer=make_optimizer(config), loss="categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def build_vgg16_base(config, *, input_shape: tuple[int, int, int], weights_path: Path | None) -> keras.Model:
+    """Return VGG16's convolutional base as a model from raw uint8 images to 512 average-pooled features.
+
+    Images are resized to ``config.image_size`` and preprocessed for VGG16 inside the
+    model. With ``config.weights == "imagenet"``, the weights come from
+    ``weights_path`` when given, otherwise Keras downloads them. Raises
+    ``WeightsUnavailableError`` when neither works.
+    """
+    import keras
+
+    from ml.errors import WeightsUnavailableError
+    from ml.layers import CaffePreprocessing
+
+    size = config.image_size
+    vgg_shape = (size, size, input_shape[2])
+    if config.weights == "random":
+        vgg = keras.applications.VGG16(weights=None, include_top=False, input_shape=vgg_shape, pooling="avg")
+    elif weights_path is not None:
+        weights_path = Path(weights_path)
+        if not weights_path.is_file():
+            raise WeightsUnavailableError.missing_file(path=str(weights_path))
+        try:
+            vgg = keras.applications.VGG16(weights=str(weights_path), include_top=False, input_shape=vgg_shape,
+                                           pooling="avg")
+        except (OSError, ValueError) as exc:
+            raise WeightsUnavailableError(reason=f"{weights_path}: {exc}") from exc
+    else:
+        try:
+            vgg = keras.applications.VGG16(weights="imagenet", include_top=False, input_shape=vgg_shape,
+                                           pooling="avg")
+        # Keras' file download wraps network and HTTP errors in a bare Exception.
+        except Exception as exc:  # noqa: BLE001
+            raise WeightsUnavailableError(reason=str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from exc
+    vgg.trainable = False
+
+    inputs = keras.Input(shape=input_shape, dtype="uint8", name="image")
+    layer = keras.layers.Resizing(size, size, name="resize")(inputs) if tuple(input_shape[:2]) != (size, size) else inputs
+    layer = CaffePreprocessing(name="vgg16_preprocessing")(layer)
+    return keras.Model(inputs=inputs, outputs=vgg(layer), name="vgg16_base")
+
+
+def build_vgg16_head(config, *, features: int, num_classes: int) -> keras.Model:
+    """Build and compile the new head that classifies VGG16's pooled features."""
+    import keras
+
+    inputs = keras.Input(shape=(features,), name="features")
+    layer = keras.layers.Dense(config.dense_units, activation="relu", name="head_dense")(inputs)
+    if config.dropout_rate > 0:
+        layer = keras.layers.Dropout(config.dropout_rate, name="head_dropout")(layer)
+    outputs = _classes_layer(keras, num_classes)(layer)
+
+    model = keras.Model(inputs=inputs, outputs=outputs, name="vgg16_head")
+    model.compile(optimizer=make_optimizer(config), loss="categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def join_vgg16(base: keras.Model, head: keras.Model, *, fine_tune: bool, learning_rate: float | None = None) -> keras.Model:
+    """Return base + head as one model from raw images; with ``fine_tune``, block5 of VGG16 trains too.
+
+    Compiled with Adam at ``learning_rate`` when fine-tuning, else with the head's
+    optimizer settings (the joined model is then only used for inference).
+    """
+    import keras
+
+    vgg = base.get_layer("vgg16")
+    vgg.trainable = fine_tune
+    if fine_tune:
+        for layer in vgg.layers:
+            layer.trainable = layer.name.startswith("block5")
+    inputs = keras.Input(shape=base.input_shape[1:], dtype="uint8", name="image")
+    outputs = head(base(inputs))
+    model = keras.Model(inputs=inputs, outputs=outputs, name="vgg16_transfer")
+    optimizer = keras.optimizers.Adam(learning_rate=learning_rate) if fine_tune else "adam"
+    model.compile(optimizer=optimizer, loss="categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def _conv_bn(keras, layer, filters: int, name: str):
+    layer = keras.layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_conv")(layer)
+    layer = keras.layers.BatchNormalization(momentum=0.9, name=f"{name}_bn")(layer)
+    return keras.layers.Activation("relu", name=f"{name}_relu")(layer)
+
+
+def build_fast_cnn_backbone(config, *, input_shape: tuple[int, int, int], num_classes: int) -> keras.Model:
+    """Build the fast preset's residual CNN (see ``FastCNNConfig``), uncompiled, without test-time augmentation."""
+    import keras
+
+    width = config.width
+    inputs = keras.Input(shape=input_shape, dtype="uint8", name="image")
+    layer = keras.layers.Rescaling(PIXEL_SCALE, name="rescaling")(inputs)
+    layer = _conv_bn(keras, layer, width, "prep")
+    for stage, (multiplier, residual) in enumerate(((2, True), (4, False), (8, True)), start=1):
+        layer = _conv_bn(keras, layer, width * multiplier, f"stage{stage}")
+        layer = keras.layers.MaxPooling2D(2, name=f"stage{stage}_pool")(layer)
+        if residual:
+            branch = _conv_bn(keras, layer, width * multiplier, f"stage{stage}_res1")
+            branch = _conv_bn(keras, branch, width * multiplier, f"stage{stage}_res2")
+            layer = keras.layers.Add(name=f"stage{stage}_add")([layer, branch])
+    layer = keras.layers.GlobalMaxPooling2D(name="pool")(layer)
+    logits = keras.layers.Dense(num_classes, use_bias=False, name="logits")(layer)
+    logits = keras.layers.Rescaling(FAST_CNN_LOGIT_SCALE, name="logit_scale")(logits)
+    outputs = keras.layers.Activation("softmax", dtype="float32", name="classes")(logits)
+    return keras.Model(inputs=inputs, outputs=outputs, name="fast_cnn")
+
+
+def compile_fast_cnn(model: keras.Model, config, *, total_steps: int) -> keras.Model:
+    """Compile the fast preset with Nesterov SGD, weight decay, a one-cycle schedule and label smoothing."""
+    import keras
+
+    from ml.layers import OneCycleSchedule
+
+    schedule = OneCycleSchedule(peak=config.learning_rate, total_steps=total_steps,
+                                warmup_steps=round(total_steps * config.warmup_fraction))
+    optimizer = keras.optimizers.SGD(learning_rate=schedule, momentum=0.9, nesterov=True,
+                                     weight_decay=config.weight_decay)
+    model.compile(optimizer=optimizer,
+                  loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
+                  metrics=["accuracy"])
+    return model
+
+
+def with_flip_average(backbone: keras.Model) -> keras.Model:
+    """Return a model that averages ``backbone``'s predictions on each image and its mirror image."""
+    import keras
+
+    from ml.layers import HorizontalFlip
+
+    inputs = keras.Input(shape=backbone.input_shape[1:], dtype="uint8", name="image")
+    mirrored = HorizontalFlip(name="mirror")(inputs)
+    outputs = keras.layers.Average(name="flip_average", dtype="float32")([backbone(inputs), backbone(mirrored)])
+    model = keras.Model(inputs=inputs, outputs=outputs, name=f"{backbone.name}_flip_tta")
+    model.compile(loss="categorical_crossentropy", metrics=["accuracy"])
     return model

@@ -79,7 +79,7 @@ def celery_worker(django_db_setup, django_db_blocker, tmp_path_factory):
     }
     command = [
         sys.executable, "-m", "celery", "-A", "workers", "worker",
-        "--queues", "training,datasets", "--concurrency", "1", "--pool", "prefork",
+        "--queues", "training,datasets,labeling", "--concurrency", "1", "--pool", "prefork",
         "--hostname", f"tests-{os.getpid()}@%h", "--without-gossip", "--without-mingle",
         "--loglevel", "INFO",
     ]

@@ -32,3 +32,5 @@ STORAGES = {
 TEST_DATA_DIR = Path(os.environ["ETIQUETADO_DATA_DIR"])
 STATIC_ROOT = TEST_DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
+# Tests that train VGG16 write their own weights file here; no test downloads weights.
+VGG16_WEIGHTS = TEST_DATA_DIR / "vgg16-notop.weights.h5"

@@ -12,7 +12,8 @@ from celery import shared_task
 from django.conf import settings
 
 from backend.datasets.services import dataset_import_execute
-from backend.experiments.services import run_execute
+from backend.experiments.services import run_evaluation_compute, run_execute
+from backend.labeling.services import labeling_job_execute
 
 logger = logging.getLogger(__name__)
 
@@ -38,3 +39,25 @@ def train_run(self, run_id: int) -> None:
 )
 def import_dataset(dataset_id: int) -> None:
     dataset_import_execute(dataset_id=dataset_id)
+
+
+@shared_task(
+    name="workers.tasks.label_job",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    time_limit=settings.LABELING_JOB_TIME_LIMIT_SECONDS,
+    soft_time_limit=settings.LABELING_JOB_TIME_LIMIT_SECONDS - 10,
+)
+def label_job(job_id: int) -> None:
+    labeling_job_execute(job_id=job_id)
+
+
+@shared_task(
+    name="workers.tasks.evaluate_run",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    time_limit=settings.DATASET_IMPORT_TIME_LIMIT_SECONDS,
+    soft_time_limit=settings.DATASET_IMPORT_TIME_LIMIT_SECONDS - 30,
+)
+def evaluate_run(run_id: int) -> None:
+    run_evaluation_compute(run_id=run_id)

@@ -1,3 +1,5 @@
+import logging
+
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -9,8 +11,11 @@ from django.utils.translation import ngettext
 
 from backend.common.errors import ServiceError
 from backend.experiments.forms import ExperimentAdminForm, ExperimentGridForm
-from backend.experiments.models import EpochMetric, Experiment, Run
+from backend.experiments.models import EpochMetric, Experiment, Run, StudyRow
 from backend.experiments.services import experiment_grid_create, run_cancel, run_queue
+from backend.experiments.study import estimate_text, study_estimate, study_queue, workers_at_hand
+
+logger = logging.getLogger(__name__)
 
 
 def _queue_runs(request, experiments) -> int:
@@ -36,6 +41,10 @@ class ExperimentAdmin(admin.ModelAdmin):
     @admin.display(description=_("hyperparameters"))
     def summary(self, experiment: Experiment) -> str:
         values = experiment.hyperparameters
+        if experiment.family != Experiment.Family.MLP:
+            shown = ("conv_layers", "width", "image_size", "fine_tune_epochs", "early_stopping")
+            details = " / ".join(f"{name}={values[name]}" for name in shown if name in values)
+            return f"{details} · {values.get('epochs')} ep."
         return f"{values.get('optimizer')} / {values.get('activation')} / {values.get('hidden_layers')} · {values.get('epochs')} ep."
 
     @admin.display(description=_("runs"))
@@ -171,3 +180,43 @@ class RunAdmin(admin.ModelAdmin):
             queued = _queue_runs(request, experiments.values())
         if queued:
             messages.success(request, ngettext("%(count)d run queued.", "%(count)d runs queued.", queued) % {"count": queued})
+
+
+@admin.register(StudyRow)
+class StudyRowAdmin(admin.ModelAdmin):
+    """The reference study's published rows; the action queues a run of each selected row's experiment."""
+
+    list_display = ["position", "table", "model", "optimizer", "activation", "layers", "regularizer", "epochs",
+                    "accuracy", "val_accuracy", "seconds", "experiment"]
+    list_filter = ["table", "model"]
+    readonly_fields = ["position", "table", "model", "optimizer", "activation", "layers", "regularizer", "epochs",
+                       "accuracy", "loss", "val_accuracy", "val_loss", "seconds", "experiment"]
+    actions = ["queue_study_runs"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description=_("Queue a run of the selected study rows (shows an estimate first)"))
+    def queue_study_runs(self, request, queryset):
+        rows = list(queryset.filter(experiment__isnull=False).select_related("experiment__dataset"))
+        if not rows:
+            messages.warning(request, _("None of the selected rows has an experiment. Load the study with manage.py load_study."))
+            return None
+        if request.POST.get("confirm") != "yes":
+            context = {
+                **self.admin_site.each_context(request),
+                "title": _("Queue the study's runs"),
+                "estimate": estimate_text(study_estimate(rows, workers=workers_at_hand())),
+                "rows": rows,
+                "opts": self.model._meta,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            }
+            return TemplateResponse(request, "admin/experiments/studyrow/queue_confirm.html", context)
+        try:
+            runs = study_queue(rows=rows)
+        except ValidationError as error:
+            logger.warning("study: queueing %s rows failed: %s", len(rows), error.messages)
+            messages.error(request, " ".join(error.messages))
+            return None
+        messages.success(request, ngettext("%(count)d run queued.", "%(count)d runs queued.", len(runs)) % {"count": len(runs)})
+        return None

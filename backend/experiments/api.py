@@ -4,10 +4,12 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, routers, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from backend.datasets.models import Dataset
 from backend.experiments.models import EpochMetric, Experiment, Run
-from backend.experiments.services import experiment_create, run_cancel, run_queue
+from backend.experiments.selectors import study_report
+from backend.experiments.services import experiment_create, run_cancel, run_evaluation_queue, run_queue
 
 
 class ExperimentSerializer(serializers.ModelSerializer):
@@ -102,3 +104,30 @@ class RunViewSet(viewsets.ReadOnlyModelViewSet):
         run = get_object_or_404(Run, pk=pk)
         return Response(EpochMetricSerializer(run.epochs.all(), many=True).data)
 
+
+    @extend_schema(request=None, responses={200: dict, 202: RunSerializer})
+    @action(detail=True, methods=["get", "post"])
+    def evaluation(self, request, pk=None):
+        """Confusion matrix and per-class accuracy on the test split.
+
+        GET answers the cached evaluation, or 404 while there is none; POST asks a
+        worker to compute it from the saved model (202), or answers it when cached.
+        """
+        run = self.get_object()
+        if run.test_evaluation is not None:
+            return Response(run.test_evaluation)
+        if request.method == "POST":
+            run_evaluation_queue(run=run)
+            return Response(RunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+        return Response(
+            {"detail": _("Run %(id)s has no test evaluation yet. Ask for one with POST.") % {"id": run.pk}, "code": "not_found"},
+            status=status.HTTP_404_NOT_FOUND,
+        )
+
+
+class StudyReportView(APIView):
+    """The reference study's rows beside our figures, the oddities, and the awards."""
+
+    @extend_schema(responses={200: dict})
+    def get(self, request):
+        return Response(study_report())

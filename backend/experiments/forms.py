@@ -1,4 +1,6 @@
-"""Admin forms: one field per hyperparameter, and the grid of MLP experiments."""
+"""Admin forms: one field per MLP hyperparameter or a JSON object for the other families, and the MLP grid."""
+
+import json
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -7,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from backend.datasets.models import Dataset
 from backend.experiments.models import Experiment
 from backend.experiments.services import REGULARIZERS, hyperparameters_validate
-from ml.config import ACTIVATIONS, HIDDEN_UNITS, MLP_FIELDS, OPTIMIZERS
+from ml.config import ACTIVATIONS, FAMILY_FIELDS, HIDDEN_UNITS, MLP_FIELDS, OPTIMIZERS
 
 # Labels in the admin's language; the field names, defaults, choices and ranges
 # come from ``ml.config`` so that each is declared once.
@@ -48,8 +50,28 @@ def hyperparameter_fields(exclude: tuple[str, ...] = ()) -> dict[str, forms.Fiel
     return {description.name: _form_field(description) for description in MLP_FIELDS if description.name not in exclude}
 
 
+def family_fields_help() -> str:
+    """List each non-MLP family's hyperparameters with their defaults, for the JSON field's help."""
+    lines = []
+    for family, descriptions in FAMILY_FIELDS.items():
+        if family == Experiment.Family.MLP:
+            continue
+        defaults = ", ".join(f"{description.name}={json.dumps(description.default)}" for description in descriptions)
+        lines.append(f"{family}: {defaults}")
+    return " · ".join(lines)
+
+
 class ExperimentAdminForm(forms.ModelForm):
-    """Experiment form whose hyperparameters are plain fields, stored together as JSON."""
+    """Experiment form: MLP hyperparameters as plain fields, the other families' as one JSON object.
+
+    Both are stored together as JSON, validated by the family's config in ``ml.config``.
+    """
+
+    hyperparameters_json = forms.JSONField(
+        label=_("hyperparameters of the other families (JSON)"),
+        required=False,
+        help_text=_("Only for families other than the MLP, whose fields above are then ignored. Missing keys take their defaults."),
+    )
 
     class Meta:
         model = Experiment
@@ -59,20 +81,33 @@ class ExperimentAdminForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["dataset"].queryset = Dataset.objects.filter(status=Dataset.Status.READY)
         stored = self.instance.hyperparameters if self.instance.pk else {}
+        is_mlp = not self.instance.pk or self.instance.family == Experiment.Family.MLP
         for name, field in hyperparameter_fields().items():
-            if name in stored:
+            if name in stored and is_mlp:
                 field.initial = stored[name]
+            field.required = False
             self.fields[name] = field
+        self.fields["hyperparameters_json"].help_text = f"{self.fields['hyperparameters_json'].help_text} {family_fields_help()}"
+        if not is_mlp:
+            self.fields["hyperparameters_json"].initial = stored
 
     def clean(self):
         cleaned = super().clean()
-        values = {description.name: cleaned.get(description.name) for description in MLP_FIELDS}
-        if any(name in self.errors for name in values):
-            return cleaned
+        family = cleaned.get("family") or Experiment.Family.MLP
+        if family == Experiment.Family.MLP:
+            values = {description.name: cleaned.get(description.name) for description in MLP_FIELDS}
+            if any(name in self.errors for name in values):
+                return cleaned
+            values = {
+                name: value for name, value in values.items()
+                if value is not None or name == "learning_rate"
+            }
+        else:
+            values = cleaned.get("hyperparameters_json") or {}
+            if not isinstance(values, dict):
+                raise ValidationError(_('Hyperparameters must be a JSON object, such as {"epochs": 10}.'))
         try:
-            self.instance.hyperparameters = hyperparameters_validate(
-                family=cleaned.get("family") or Experiment.Family.MLP, hyperparameters=values
-            )
+            self.instance.hyperparameters = hyperparameters_validate(family=family, hyperparameters=values)
         except ValidationError as error:
             raise ValidationError(error.messages) from error
         return cleaned

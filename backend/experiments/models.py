@@ -12,6 +12,10 @@ class Experiment(models.Model):
 
     class Family(models.TextChoices):
         MLP = "mlp", _("multilayer perceptron")
+        CNN = "cnn", _("custom CNN")
+        RESNET50 = "resnet50", _("ResNet50 from scratch")
+        VGG16_TRANSFER = "vgg16_transfer", _("VGG16 transfer learning")
+        FAST_CNN = "fast_cnn", _("fast residual CNN")
 
     name = models.CharField(_("name"), max_length=150, unique=True)
     description = models.TextField(_("description"), blank=True)
@@ -75,6 +79,12 @@ class Run(models.Model):
     seconds = models.FloatField(_("training seconds"), null=True, blank=True)
     model_dir = models.CharField(_("model folder"), max_length=500, blank=True, help_text=_("Relative to the artifacts folder."))
     error = models.TextField(_("error"), blank=True)
+    test_evaluation = models.JSONField(
+        _("test evaluation"),
+        null=True,
+        blank=True,
+        help_text=_("Confusion matrix and per-class accuracy on the test split, computed once from the trained model."),
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -118,3 +128,42 @@ class EpochMetric(models.Model):
 
     def __str__(self) -> str:
         return f"{self.run_id}: {self.epoch}"
+
+
+class StudyRow(models.Model):
+    """One published row of the reference study, and the experiment that reproduces it.
+
+    Figures are stored exactly as published, oddities included; an empty cell is null.
+    """
+
+    class Table(models.TextChoices):
+        MLP = "mlp", _("MLP")
+        DROPOUT = "dropout", _("Dropout")
+        EARLY_STOPPING = "early_stopping", _("EarlyStopping")
+        CNN = "cnn", _("CNN")
+
+    position = models.PositiveSmallIntegerField(_("position"), unique=True, help_text=_("Order of the row in the study."))
+    table = models.CharField(_("table"), max_length=16, choices=Table.choices)
+    model = models.CharField(_("model"), max_length=32)
+    optimizer = models.CharField(_("optimizer"), max_length=16, blank=True)
+    activation = models.CharField(_("activation"), max_length=16, blank=True)
+    layers = models.PositiveSmallIntegerField(_("layers"), null=True, blank=True)
+    regularizer = models.CharField(_("regularizer"), max_length=16, blank=True)
+    epochs = models.PositiveIntegerField(_("epochs"), null=True, blank=True)
+    accuracy = models.FloatField(_("accuracy"), null=True, blank=True)
+    loss = models.FloatField(_("loss"), null=True, blank=True)
+    val_accuracy = models.FloatField(_("validation accuracy"), null=True, blank=True)
+    val_loss = models.FloatField(_("validation loss"), null=True, blank=True)
+    seconds = models.FloatField(_("seconds"), null=True, blank=True)
+    experiment = models.OneToOneField(
+        Experiment, on_delete=models.SET_NULL, null=True, blank=True, related_name="study_row", verbose_name=_("experiment")
+    )
+
+    class Meta:
+        ordering = ["position"]
+        verbose_name = _("study row")
+        verbose_name_plural = _("study rows")
+
+    def __str__(self) -> str:
+        parts = [self.table, self.model, self.optimizer, self.activation, str(self.layers or "")]
+        return " / ".join(part for part in parts if part)

@@ -2,6 +2,7 @@
 
 import logging
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
@@ -13,7 +14,7 @@ from django.utils.translation import gettext as _
 from backend.common.errors import ConflictError, ml_error_message
 from backend.datasets.models import Dataset
 from backend.experiments.models import EpochMetric, Experiment, Run
-from ml.config import DEFAULT_DROPOUT_RATE, mlp_config_from_dict, mlp_config_to_dict
+from ml.config import DEFAULT_DROPOUT_RATE, config_to_dict, family_config_from_dict
 from ml.errors import ConfigError, MLError
 from ml.reproducibility import code_version, host_name, library_versions
 from workers.celery import app as celery_app
@@ -29,13 +30,13 @@ def hyperparameters_validate(*, family: str, hyperparameters: Mapping[str, objec
     Raises ``ValidationError`` on the ``hyperparameters`` field, in the active
     language, naming the invalid value.
     """
-    if family != Experiment.Family.MLP:
+    if family not in Experiment.Family.values:
         raise ValidationError({"family": _("Unknown model family “%(family)s”.") % {"family": family}})
     try:
-        config = mlp_config_from_dict(hyperparameters)
+        config = family_config_from_dict(family, hyperparameters)
     except ConfigError as error:
         raise ValidationError({"hyperparameters": ml_error_message(error)}) from error
-    return mlp_config_to_dict(config)
+    return config_to_dict(config)
 
 
 def _validate_dataset_ready(dataset: Dataset) -> None:
@@ -227,7 +228,7 @@ def run_execute(*, run_id: int, worker_hostname: str | None = None, verbose: int
     error fails it with the exception's text and is raised again.
     """
     from ml.datasets import load_arrays
-    from ml.training import train_mlp
+    from ml.training import train_model
 
     run = _run_start(run_id=run_id, worker_hostname=worker_hostname or host_name())
     if run is None:
@@ -250,14 +251,15 @@ def run_execute(*, run_id: int, worker_hostname: str | None = None, verbose: int
         arrays_path = run.experiment.dataset.arrays_path
         if not arrays_path.is_file():
             raise FileNotFoundError(arrays_path)
-        result = train_mlp(
-            mlp_config_from_dict(run.hyperparameters),
+        result = train_model(
+            family_config_from_dict(run.experiment.family, run.hyperparameters),
             load_arrays(arrays_path),
             work_dir=run.work_dir,
             on_epoch_end=record_epoch,
             should_cancel=is_cancelled,
             cancel_check_seconds=settings.RUN_CANCEL_CHECK_SECONDS,
             verbose=verbose,
+            weights_path=settings.VGG16_WEIGHTS,
         )
     except FileNotFoundError:
         with translation.override(settings.LANGUAGE_CODE):
@@ -318,6 +320,7 @@ def _run_finish(*, run_id: int, result) -> None:
         "test_loss": result.test_loss,
         "seconds": result.seconds,
         "model_dir": str(result.model_dir.relative_to(settings.ARTIFACTS_ROOT)) if result.model_dir else "",
+        "test_evaluation": result.test_evaluation,
         "finished_at": timezone.now(),
     }
     # A cancel that arrived after the last batch keeps the run cancelled.
@@ -328,3 +331,38 @@ def _run_finish(*, run_id: int, result) -> None:
         "run %s: %s after %s epochs in %.1fs, test_accuracy=%s",
         run_id, "succeeded" if succeeded else "cancelled", result.epochs_run, result.seconds, result.test_accuracy,
     )
+
+
+def run_evaluation_queue(*, run: Run) -> Run:
+    """Send a succeeded run without a cached test evaluation to a worker that computes it.
+
+    Raises ``ConflictError`` when the run has no saved model.
+    """
+    if run.status != Run.Status.SUCCEEDED or not run.model_dir:
+        raise ConflictError(
+            _("Run %(id)s has no trained model (%(status)s), so it cannot be evaluated. Queue a new run of its experiment.")
+            % {"id": run.pk, "status": run.get_status_display()}
+        )
+    if run.test_evaluation is None:
+        transaction.on_commit(lambda: celery_app.send_task("workers.tasks.evaluate_run", args=[run.pk]))
+        logger.info("run %s: test evaluation queued", run.pk)
+    return run
+
+
+def run_evaluation_compute(*, run_id: int) -> Run | None:
+    """Compute and cache a run's confusion matrix and per-class accuracy on its dataset's test split."""
+    from ml.datasets import load_arrays
+    from ml.inference import confusion, load_model
+
+    run = Run.objects.select_related("experiment__dataset").filter(pk=run_id).first()
+    if run is None or not run.model_dir:
+        logger.warning("run %s: no saved model to evaluate", run_id)
+        return run
+    if run.test_evaluation is not None:
+        return run
+
+    arrays = load_arrays(run.experiment.dataset.arrays_path)
+    evaluation = confusion(load_model(Path(settings.ARTIFACTS_ROOT) / run.model_dir), arrays.x_test, arrays.y_test)
+    Run.objects.filter(pk=run_id).update(test_evaluation=evaluation)
+    logger.info("run %s: test evaluation cached, accuracy %.4f", run_id, evaluation["accuracy"])
+    return Run.objects.get(pk=run_id)

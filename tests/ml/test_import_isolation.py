@@ -8,7 +8,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 LIGHT_MODULES = ("ml", "ml.datasets", "ml.config", "ml.errors", "ml.training", "ml.inference", "ml.models",
-                 "ml.reproducibility")
+                 "ml.reproducibility", "ml.families", "ml.pipeline", "ml.evaluation")
 HEAVY_MODULES = ("tensorflow", "keras", "django", "celery")
 
 
