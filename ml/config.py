@@ -177,10 +177,38 @@ def _invalid(name: str, value: object, allowed: str) -> ConfigError:
     )
 
 
-def _range_text(description: FieldDescription) -> str:
-    low = "above" if description.exclusive else "from"
-    high = "below" if description.exclusive else "to"
-    return f"{low} {description.minimum:g} {high} {description.maximum:g}"
+# One whole message per kind of range, keyed by (whole number, bounds excluded,
+# may be empty), so that each translates as a sentence.
+_RANGE_MESSAGES = {
+    (True, False, False): gettext_noop(
+        "The value %(value)s of %(field)s is invalid. Use a whole number from %(minimum)s to %(maximum)s."
+    ),
+    (False, False, False): gettext_noop(
+        "The value %(value)s of %(field)s is invalid. Use a number from %(minimum)s to %(maximum)s."
+    ),
+    (False, True, False): gettext_noop(
+        "The value %(value)s of %(field)s is invalid. Use a number above %(minimum)s and below %(maximum)s."
+    ),
+    (False, False, True): gettext_noop(
+        "The value %(value)s of %(field)s is invalid. Use a number from %(minimum)s to %(maximum)s, "
+        "or leave it empty."
+    ),
+    (False, True, True): gettext_noop(
+        "The value %(value)s of %(field)s is invalid. Use a number above %(minimum)s and below "
+        "%(maximum)s, or leave it empty."
+    ),
+}
+
+
+def _out_of_range(description: FieldDescription, value: object) -> ConfigError:
+    kind = (description.type == "int", description.exclusive, description.type == "float | None")
+    return ConfigError(
+        _RANGE_MESSAGES[kind],
+        field=description.name,
+        value=repr(value),
+        minimum=f"{description.minimum:g}",
+        maximum=f"{description.maximum:g}",
+    )
 
 
 def _validate_number(description: FieldDescription, value: float) -> None:
@@ -191,7 +219,7 @@ def _validate_number(description: FieldDescription, value: float) -> None:
     else:
         in_range = minimum <= value <= maximum
     if not in_range:
-        raise _invalid(description.name, value, _range_text(description))
+        raise _out_of_range(description, value)
 
 
 def _coerce(description: FieldDescription, value: object) -> object:
@@ -199,7 +227,11 @@ def _coerce(description: FieldDescription, value: object) -> object:
 
     if description.type == "bool":
         if not isinstance(value, bool):
-            raise _invalid(name, value, "true or false")
+            raise ConfigError(
+                gettext_noop("The value %(value)s of %(field)s is invalid. Use true or false."),
+                field=name,
+                value=repr(value),
+            )
         return value
 
     if description.type == "str":
@@ -214,7 +246,7 @@ def _coerce(description: FieldDescription, value: object) -> object:
                 raise _invalid(name, value, ", ".join(str(choice) for choice in description.choices))
             return value
         if isinstance(value, bool) or not isinstance(value, int):
-            raise _invalid(name, value, "a whole number " + _range_text(description))
+            raise _out_of_range(description, value)
         _validate_number(description, value)
         return value
 
@@ -222,10 +254,7 @@ def _coerce(description: FieldDescription, value: object) -> object:
         if value is None and description.type == "float | None":
             return None
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            allowed = "a number " + _range_text(description)
-            if description.type == "float | None":
-                allowed += ", or empty"
-            raise _invalid(name, value, allowed)
+            raise _out_of_range(description, value)
         _validate_number(description, value)
         return float(value)
 

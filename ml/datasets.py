@@ -115,17 +115,17 @@ def _validate_options(image_size: int | None, test_fraction: float) -> None:
     if image_size is not None and (isinstance(image_size, bool) or not isinstance(image_size, int)
                                    or not 1 <= image_size <= MAX_IMAGE_SIZE):
         raise ConfigError(
-            gettext_noop("The value %(value)s of %(field)s is invalid. Allowed values: %(allowed)s."),
-            field="image_size",
+            gettext_noop(
+                "The image size %(value)s is invalid. Use a whole number of pixels from 1 to %(maximum)s, "
+                "or none to keep the size of the images."
+            ),
             value=repr(image_size),
-            allowed=f"a whole number of pixels from 1 to {MAX_IMAGE_SIZE}, or empty to keep the original size",
+            maximum=MAX_IMAGE_SIZE,
         )
     if isinstance(test_fraction, bool) or not isinstance(test_fraction, (int, float)) or not 0 < test_fraction < 1:
         raise ConfigError(
-            gettext_noop("The value %(value)s of %(field)s is invalid. Allowed values: %(allowed)s."),
-            field="test_fraction",
+            gettext_noop("The test fraction %(value)s is invalid. Use a number above 0 and below 1."),
             value=repr(test_fraction),
-            allowed="a number above 0 and below 1",
         )
 
 

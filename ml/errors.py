@@ -52,8 +52,8 @@ class ArchiveCorruptError(DatasetError):
     def __init__(self, *, path: str, reason: str) -> None:
         super().__init__(
             gettext_noop(
-                "The archive %(path)s could not be read (%(reason)s). It may be truncated or "
-                "not an archive at all. Create or download it again and import it again."
+                "The archive %(path)s could not be read: it is truncated, damaged or not an "
+                "archive at all. Create or download it again and import it again."
             ),
             path=path,
             reason=reason,
@@ -135,8 +135,9 @@ class MixedImageSizesError(DatasetError):
         super().__init__(
             gettext_noop(
                 "The images have different sizes: %(first_name)s is %(first_size)s but "
-                "%(other_name)s is %(other_size)s. Import again with an image size so that "
-                "every image is resized to it."
+                "%(other_name)s is %(other_size)s. Import again with an image size "
+                "(--image-size on the command line, the image size field in the admin) so "
+                "that every image is resized to it."
             ),
             first_name=first_name,
             first_size=first_size,

@@ -142,7 +142,7 @@ def dataset_import_execute(*, dataset_id: int) -> Dataset | None:
         with translation.override(settings.LANGUAGE_CODE):
             message = ml_error_message(error)
         Dataset.objects.filter(pk=dataset_id).update(status=Dataset.Status.FAILED, error=message)
-        logger.warning("dataset %s: import from %s rejected: %s", dataset_id, source, error)
+        logger.warning("dataset %s: import from %s rejected: %s (%s)", dataset_id, source, error, error.params)
         return Dataset.objects.get(pk=dataset_id)
     except Exception as error:
         # A bug, not bad input: record it so the dataset does not stay

@@ -14,6 +14,7 @@ from backend.experiments.forms import ExperimentAdminForm, ExperimentGridForm
 from backend.experiments.models import EpochMetric, Experiment, Run, StudyRow
 from backend.experiments.services import experiment_grid_create, run_cancel, run_queue
 from backend.experiments.study import estimate_text, study_estimate, study_queue, workers_at_hand
+from ml.config import MLP_FIELDS
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +38,14 @@ class ExperimentAdmin(admin.ModelAdmin):
     search_fields = ["name", "description"]
     readonly_fields = ["hyperparameters", "created_by", "created_at"]
     actions = ["queue_runs"]
+
+    def get_fieldsets(self, request, obj=None):
+        return [
+            (None, {"fields": ["name", "description", "dataset", "family"]}),
+            (_("MLP hyperparameters"), {"fields": [description.name for description in MLP_FIELDS]}),
+            (_("Other families"), {"fields": ["hyperparameters_json"]}),
+            (_("Record"), {"fields": self.get_readonly_fields(request, obj)}),
+        ]
 
     @admin.display(description=_("hyperparameters"))
     def summary(self, experiment: Experiment) -> str:
@@ -111,6 +120,10 @@ class EpochMetricInline(admin.TabularInline):
     extra = 0
     can_delete = False
 
+    class Media:
+        # Hides the caption that tabular inlines print above each saved row.
+        css = {"all": ["experiments/admin.css"]}
+
     def has_add_permission(self, request, obj=None):
         return False
 
@@ -137,7 +150,7 @@ class EpochMetricInline(admin.TabularInline):
 
 @admin.register(Run)
 class RunAdmin(admin.ModelAdmin):
-    list_display = ["id", "experiment", "status", "progress", "last_val_accuracy", "test_accuracy", "seconds", "worker_hostname", "created_at"]
+    list_display = ["id", "experiment", "status", "progress", "last_val_accuracy", "test_accuracy_shown", "seconds_shown", "worker_hostname", "created_at"]
     list_filter = ["status", "experiment__family"]
     search_fields = ["experiment__name", "worker_hostname"]
     inlines = [EpochMetricInline]
@@ -152,6 +165,19 @@ class RunAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    def has_change_permission(self, request, obj=None):
+        # A run is a record of what a worker did: its page shows it without a
+        # Save button, and the actions change it through the services.
+        return False
+
+    @admin.display(description=_("test accuracy"), ordering="test_accuracy")
+    def test_accuracy_shown(self, run: Run) -> str:
+        return "—" if run.test_accuracy is None else f"{run.test_accuracy:.4f}"
+
+    @admin.display(description=_("training seconds"), ordering="seconds")
+    def seconds_shown(self, run: Run) -> str:
+        return "—" if run.seconds is None else f"{run.seconds:.1f}"
+
     @admin.display(description=_("epochs"))
     def progress(self, run: Run) -> str:
         return f"{run.epochs_run}/{run.epochs_planned or '?'}"
@@ -159,7 +185,7 @@ class RunAdmin(admin.ModelAdmin):
     @admin.display(description=_("last val_accuracy"))
     def last_val_accuracy(self, run: Run):
         last = run.epochs.order_by("-epoch").first()
-        return None if last is None else round(last.val_accuracy, 4)
+        return "—" if last is None else f"{last.val_accuracy:.4f}"
 
     @admin.action(description=_("Cancel the selected runs"))
     def cancel_runs(self, request, queryset):

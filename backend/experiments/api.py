@@ -1,8 +1,10 @@
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, routers, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -13,7 +15,14 @@ from backend.experiments.services import experiment_create, run_cancel, run_eval
 
 
 class ExperimentSerializer(serializers.ModelSerializer):
-    dataset = serializers.PrimaryKeyRelatedField(queryset=Dataset.objects.all())
+    dataset = serializers.PrimaryKeyRelatedField(
+        queryset=Dataset.objects.all(),
+        # REST framework fills these with str.format, hence {pk_value}.
+        error_messages={
+            "does_not_exist": gettext_lazy("No dataset has the id {pk_value}. List the datasets with GET /api/datasets/."),
+            "incorrect_type": gettext_lazy("The dataset must be given by its numeric id, as listed by GET /api/datasets/."),
+        },
+    )
     hyperparameters = serializers.JSONField(
         required=False, help_text="Hyperparameters of the family; missing ones take their defaults."
     )
@@ -86,7 +95,11 @@ class RunViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         queryset = super().get_queryset()
         experiment = self.request.query_params.get("experiment")
-        if experiment and experiment.isdigit():
+        if experiment is not None and not experiment.isdigit():
+            raise ValidationError(
+                {"experiment": [_("The experiment filter must be a numeric id, such as ?experiment=3.")]}
+            )
+        if experiment:
             queryset = queryset.filter(experiment_id=int(experiment))
         return queryset
 

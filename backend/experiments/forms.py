@@ -61,7 +61,12 @@ def family_fields_help() -> str:
     return " · ".join(lines)
 
 
-class ExperimentAdminForm(forms.ModelForm):
+# The MLP fields are declared on a class, not added in __init__, because the
+# admin builds its form class from the declared fields and renders only those.
+MLPHyperparameterForm = type("MLPHyperparameterForm", (forms.Form,), hyperparameter_fields())
+
+
+class ExperimentAdminForm(MLPHyperparameterForm, forms.ModelForm):
     """Experiment form: MLP hyperparameters as plain fields, the other families' as one JSON object.
 
     Both are stored together as JSON, validated by the family's config in ``ml.config``.
@@ -82,11 +87,11 @@ class ExperimentAdminForm(forms.ModelForm):
         self.fields["dataset"].queryset = Dataset.objects.filter(status=Dataset.Status.READY)
         stored = self.instance.hyperparameters if self.instance.pk else {}
         is_mlp = not self.instance.pk or self.instance.family == Experiment.Family.MLP
-        for name, field in hyperparameter_fields().items():
-            if name in stored and is_mlp:
-                field.initial = stored[name]
+        for description in MLP_FIELDS:
+            field = self.fields[description.name]
+            if description.name in stored and is_mlp:
+                field.initial = stored[description.name]
             field.required = False
-            self.fields[name] = field
         self.fields["hyperparameters_json"].help_text = f"{self.fields['hyperparameters_json'].help_text} {family_fields_help()}"
         if not is_mlp:
             self.fields["hyperparameters_json"].initial = stored

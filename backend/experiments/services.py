@@ -174,6 +174,23 @@ def run_cancel(*, run: Run) -> Run:
     return run
 
 
+def run_interrupt(*, run_id: int) -> None:
+    """Mark a run cancelled because the process training it in the foreground was interrupted.
+
+    ``manage.py train`` calls it on Ctrl-C, so that the run does not stay
+    "running" with no process left to finish it.
+    """
+    with translation.override(settings.LANGUAGE_CODE):
+        message = _("Training was interrupted in the terminal (Ctrl-C). Queue a new run to train again.")
+    Run.objects.filter(pk=run_id).exclude(status__in=Run.FINISHED_STATUSES).update(
+        status=Run.Status.CANCELLED, error=message, finished_at=timezone.now()
+    )
+    Run.objects.filter(pk=run_id, status=Run.Status.CANCELLED, finished_at__isnull=True).update(
+        error=message, finished_at=timezone.now()
+    )
+    logger.warning("run %s: interrupted in the terminal", run_id)
+
+
 def _run_fail(run_id: int, message: str) -> None:
     Run.objects.filter(pk=run_id).exclude(status=Run.Status.CANCELLED).update(
         status=Run.Status.FAILED, error=message, finished_at=timezone.now()

@@ -148,6 +148,7 @@ def test_admin_actions_queue_and_cancel(staff_client, small_dataset):
     assert run.status == "cancelled"
     page = staff_client.get(f"/admin/experiments/run/{run.pk}/change/").content.decode()
     assert "cancelada" in page
+    assert 'name="_save"' not in page
 
 
 def test_admin_stays_spanish_for_english_browser(staff_client):
@@ -165,3 +166,34 @@ def test_admin_switches_to_english_when_chosen(staff_client):
     assert "Experiments" in text
     assert "Experimentos" not in text
     assert '<option value="en" selected>' in text
+
+
+def test_admin_add_page_shows_every_hyperparameter(staff_client, small_dataset):
+    from ml.config import MLP_FIELDS
+
+    page = staff_client.get("/admin/experiments/experiment/add/").content.decode()
+
+    for description in MLP_FIELDS:
+        assert f'name="{description.name}"' in page, description.name
+    assert 'name="hyperparameters_json"' in page
+    assert "Hiperparámetros del MLP" in page
+
+
+def test_admin_edit_page_saves_changed_description(staff_client, small_dataset):
+    from backend.experiments.services import experiment_create
+
+    experiment = experiment_create(name="editable", dataset=small_dataset, hyperparameters={"epochs": 4})
+    form = staff_client.get(f"/admin/experiments/experiment/{experiment.pk}/change/").context["adminform"].form
+    data = {name: value for name, value in form.initial.items() if value is not None}
+    data.update({name: form[name].value() for name in form.fields if form[name].value() is not None})
+    data["description"] = "nueva descripción"
+    data["dataset"] = small_dataset.pk
+    data.pop("hyperparameters_json", None)
+    data = {name: value for name, value in data.items() if value is not False}
+
+    response = staff_client.post(f"/admin/experiments/experiment/{experiment.pk}/change/", data)
+
+    assert response.status_code == 302, response.content.decode()[:3000]
+    experiment.refresh_from_db()
+    assert experiment.description == "nueva descripción"
+    assert experiment.hyperparameters["epochs"] == 4

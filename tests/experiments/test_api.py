@@ -171,3 +171,19 @@ def test_field_errors_carry_detail_and_code(api_client, small_dataset):
     assert body["detail"] == "Algunos valores son inválidos. Cada campo indica qué corregir."
     assert body["code"] == "invalid"
     assert body["hyperparameters"] == ['Los hiperparámetros deben ser un objeto JSON, por ejemplo {"epochs": 10}.']
+
+
+def test_unknown_dataset_id_explained(api_client):
+    response = api_client.post("/api/experiments/", {"name": "sin-datos", "dataset": 999999}, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["dataset"] == [
+        "Ningún conjunto de datos tiene el id 999999. Véalos con GET /api/datasets/."
+    ]
+
+
+def test_run_filter_rejects_non_numeric_experiment(api_client):
+    response = api_client.get("/api/runs/?experiment=abc")
+
+    assert response.status_code == 400
+    assert response.json()["experiment"] == ["El filtro de experimento debe ser un id numérico, por ejemplo ?experiment=3."]

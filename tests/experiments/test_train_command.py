@@ -34,3 +34,24 @@ def test_train_command_unknown_experiment():
     assert str(raised.value) == (
         "Ningún experimento se llama o tiene el id «no-existe». Véalos en la administración o con GET /api/experiments/."
     )
+
+
+def test_train_command_interrupt_cancels_run(small_dataset, monkeypatch):
+    from backend.experiments.management.commands import train
+
+    experiment = experiment_create(name="interrumpida", dataset=small_dataset, hyperparameters={"epochs": 1})
+
+    def interrupted(**kwargs):
+        Run.objects.filter(pk=kwargs["run_id"]).update(status=Run.Status.RUNNING)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(train, "run_execute", interrupted)
+
+    with pytest.raises(CommandError) as raised:
+        call_command("train", "interrumpida", stdout=io.StringIO())
+
+    run = Run.objects.get(experiment=experiment)
+    assert str(raised.value) == f"La ejecución {run.pk} se interrumpió y quedó cancelada."
+    assert run.status == Run.Status.CANCELLED
+    assert run.finished_at is not None
+    assert run.error.startswith("El entrenamiento se interrumpió en la terminal")

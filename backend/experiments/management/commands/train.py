@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from backend.experiments.models import Experiment, Run
-from backend.experiments.services import run_create, run_execute
+from backend.experiments.services import run_create, run_execute, run_interrupt
 
 
 class Command(BaseCommand):
@@ -26,7 +26,11 @@ class Command(BaseCommand):
         self.stdout.write(_("Run %(id)s of “%(name)s” started.") % {"id": run.pk, "name": found.name})
 
         run_id = run.pk
-        run = run_execute(run_id=run_id, verbose=1 if options["verbosity"] else 0)
+        try:
+            run = run_execute(run_id=run_id, verbose=1 if options["verbosity"] else 0)
+        except KeyboardInterrupt:
+            run_interrupt(run_id=run_id)
+            raise CommandError(_("Run %(id)s was interrupted and is now cancelled.") % {"id": run_id}) from None
 
         if run is None:
             raise CommandError(_("Run %(id)s was not trained: see the log above.") % {"id": run_id})
