@@ -119,12 +119,14 @@ def _validate_options(image_size: int | None, test_fraction: float) -> None:
                 "The image size %(value)s is invalid. Use a whole number of pixels from 1 to %(maximum)s, "
                 "or none to keep the size of the images."
             ),
+            field="image_size",
             value=repr(image_size),
             maximum=MAX_IMAGE_SIZE,
         )
     if isinstance(test_fraction, bool) or not isinstance(test_fraction, (int, float)) or not 0 < test_fraction < 1:
         raise ConfigError(
             gettext_noop("The test fraction %(value)s is invalid. Use a number above 0 and below 1."),
+            field="test_fraction",
             value=repr(test_fraction),
         )
 

@@ -30,7 +30,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ml.errors import MLError, gettext_noop
-from ml.images import BACKGROUND_RGB, RESAMPLING
+from ml.images import RESAMPLING, to_rgb
 
 # Formats as Pillow names them. MPO is the multi-picture JPEG that many cameras write.
 SUPPORTED_FORMATS = frozenset({"JPEG", "MPO", "PNG", "GIF", "WEBP", "BMP", "TIFF"})
@@ -45,9 +45,6 @@ _HEIF_BRANDS = {
 _SVG_SNIFF_BYTES = 1024
 # Size of each read from a .zip entry, in bytes.
 _ZIP_READ_CHUNK_BYTES = 64 * 1024
-# 16-bit sample values are mapped to 8 bits by dividing by 65535 / 255.
-_SIXTEEN_TO_EIGHT_BITS = 257.0
-_SIXTEEN_BIT_MODES = frozenset({"I;16", "I;16L", "I;16B", "I;16N", "I"})
 
 
 class ImageDecodingError(MLError):
@@ -196,31 +193,6 @@ def _unsupported_format(content: bytes) -> str | None:
     return None
 
 
-def _sixteen_bit_to_rgb(image: Image.Image) -> Image.Image:
-    values = np.asarray(image, dtype=np.float64)
-    grey = np.clip(np.rint(values / _SIXTEEN_TO_EIGHT_BITS), 0, 255).astype(np.uint8)
-    return Image.fromarray(np.stack([grey] * 3, axis=-1), mode="RGB")
-
-
-def _to_rgb(image: Image.Image) -> Image.Image:
-    if image.mode == "RGB":
-        return image
-    if image.mode in _SIXTEEN_BIT_MODES:
-        return _sixteen_bit_to_rgb(image)
-    if image.mode == "F":
-        grey = np.clip(np.rint(np.asarray(image, dtype=np.float64)), 0, 255).astype(np.uint8)
-        return Image.fromarray(np.stack([grey] * 3, axis=-1), mode="RGB")
-
-    has_alpha = image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in image.info
-    if has_alpha:
-        rgba = image.convert("RGBA")
-        background = Image.new("RGBA", rgba.size, BACKGROUND_RGB + (255,))
-        return Image.alpha_composite(background, rgba).convert("RGB")
-    # NOTE: CMYK is converted with Pillow's plain formula, without the file's ICC
-    # profile, so colours of print-ready CMYK files can shift slightly.
-    return image.convert("RGB")
-
-
 def decode_for_model(content: bytes, *, name: str, input_shape: tuple[int, ...], max_pixels: int,
                      max_bytes: int | None = None) -> np.ndarray:
     """Decode one image file to a height x width x 3 uint8 array of the model's input size.
@@ -254,7 +226,7 @@ def decode_for_model(content: bytes, *, name: str, input_shape: tuple[int, ...],
         try:
             image.load()
             oriented = ImageOps.exif_transpose(image)
-            rgb = _to_rgb(oriented)
+            rgb = to_rgb(oriented)
             target_height, target_width = int(input_shape[0]), int(input_shape[1])
             if rgb.size != (target_width, target_height):
                 rgb = rgb.resize((target_width, target_height), RESAMPLING)

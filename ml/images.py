@@ -16,21 +16,38 @@ IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".
 # Transparent pixels are composited over white, the background a viewer shows them on.
 BACKGROUND_RGB = (255, 255, 255)
 
+_SIXTEEN_BIT_MODES = frozenset({"I;16", "I;16L", "I;16B", "I;16N", "I"})
+# 16-bit sample values are mapped to 8 bits by dividing by 65535 / 255.
+_SIXTEEN_TO_EIGHT_BITS = 257.0
+
 # Resizing stretches each image to size x size without keeping the aspect ratio, with
 # bicubic interpolation, so that every pixel of the original contributes.
 RESAMPLING = Image.Resampling.BICUBIC
 
 
-def _to_rgb(image: Image.Image) -> Image.Image:
+def _sixteen_bit_to_rgb(image: Image.Image) -> Image.Image:
+    values = np.asarray(image, dtype=np.float64)
+    grey = np.clip(np.rint(values / _SIXTEEN_TO_EIGHT_BITS), 0, 255).astype(np.uint8)
+    return Image.fromarray(np.stack([grey] * 3, axis=-1), mode="RGB")
+
+
+def to_rgb(image: Image.Image) -> Image.Image:
+    """Convert any Pillow mode to RGB: transparency over white, 16-bit and float grey scaled to 8 bits."""
     if image.mode == "RGB":
         return image
+    if image.mode in _SIXTEEN_BIT_MODES:
+        return _sixteen_bit_to_rgb(image)
+    if image.mode == "F":
+        grey = np.clip(np.rint(np.asarray(image, dtype=np.float64)), 0, 255).astype(np.uint8)
+        return Image.fromarray(np.stack([grey] * 3, axis=-1), mode="RGB")
 
     has_alpha = image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in image.info
     if has_alpha:
         rgba = image.convert("RGBA")
         background = Image.new("RGBA", rgba.size, BACKGROUND_RGB + (255,))
         return Image.alpha_composite(background, rgba).convert("RGB")
-
+    # NOTE: CMYK is converted with Pillow's plain formula, without the file's ICC
+    # profile, so colours of print-ready CMYK files can shift slightly.
     return image.convert("RGB")
 
 
@@ -53,7 +70,7 @@ def decode_image(content: bytes, *, name: str, image_size: int | None) -> np.nda
             image.load()
             # Photographs from phones store their rotation in EXIF instead of in the pixels.
             oriented = ImageOps.exif_transpose(image) if "exif" in image.info else image
-            rgb = _to_rgb(oriented)
+            rgb = to_rgb(oriented)
             if image_size is not None and rgb.size != (image_size, image_size):
                 rgb = rgb.resize((image_size, image_size), RESAMPLING)
             return np.asarray(rgb, dtype=np.uint8)
