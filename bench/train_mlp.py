@@ -12,14 +12,12 @@ database, so it touches no service data; set DATABASE_URL to use PostgreSQL.
 """
 
 import argparse
-import os
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from common import DEFAULT_ARCHIVE, django_setup, follow_run, staff_api_client, start_worker
+
 STUDY_ROW = {"val_accuracy": 0.5802, "seconds": 60, "accuracy": 0.5900}
 
 
@@ -28,7 +26,7 @@ def _parse_arguments() -> argparse.Namespace:
     parser.add_argument(
         "--archive",
         type=Path,
-        default=REPO_ROOT.parent / "shared" / "datasets" / "cifar10-jpeg.tar.gz",
+        default=DEFAULT_ARCHIVE,
         help="CIFAR-10 archive to import (default: the shared JPEG archive beside the repository).",
     )
     parser.add_argument("--epochs", type=int, default=None, help="Epochs to train (default: the MLP default).")
@@ -38,23 +36,10 @@ def _parse_arguments() -> argparse.Namespace:
 
 def main() -> int:
     arguments = _parse_arguments()
-    data_dir = arguments.data_dir or Path(tempfile.mkdtemp(prefix="etiquetado-bench-"))
-    os.environ["ETIQUETADO_DATA_DIR"] = str(data_dir)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backend.settings")
-    sys.path.insert(0, str(REPO_ROOT))
-
-    import django
-
-    django.setup()
-    from django.contrib.auth import get_user_model
-    from django.core.management import call_command
-    from rest_framework.authtoken.models import Token
-    from rest_framework.test import APIClient
+    django_setup(arguments.data_dir)
 
     from backend.datasets.services import dataset_import
     from backend.experiments.models import Run
-
-    call_command("migrate", verbosity=0)
 
     started = time.perf_counter()
     dataset = dataset_import(source=arguments.archive, name=f"cifar10-{int(time.time())}")
@@ -62,9 +47,7 @@ def main() -> int:
     images = dataset.train_size + dataset.test_size
     print(f"import: {images} images in {import_seconds:.1f} s ({images / import_seconds:.0f} images/s)")
 
-    user, _ = get_user_model().objects.get_or_create(username="bench", defaults={"is_staff": True})
-    client = APIClient(HTTP_HOST="localhost")
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+    client = staff_api_client()
     hyperparameters = {"optimizer": "sgd", "activation": "relu", "hidden_layers": 3}
     if arguments.epochs:
         hyperparameters["epochs"] = arguments.epochs
@@ -74,26 +57,9 @@ def main() -> int:
         format="json",
     ).json()
 
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "workers", "worker", "--queues", "training",
-         "--concurrency", "1", "--hostname", f"bench-{os.getpid()}@%h", "--loglevel", "WARNING"],
-        cwd=REPO_ROOT,
-        env=os.environ.copy(),
-    )
+    worker = start_worker()
     try:
-        run_id = client.post(f"/api/experiments/{experiment['id']}/runs/").json()["id"]
-        seen_epochs = 0
-        while True:
-            run = Run.objects.get(pk=run_id)
-            for row in run.epochs.filter(epoch__gt=seen_epochs):
-                print(
-                    f"epoch {row.epoch:3d}: accuracy {row.accuracy:.4f} loss {row.loss:.4f} "
-                    f"val_accuracy {row.val_accuracy:.4f} val_loss {row.val_loss:.4f} {row.seconds:.1f} s"
-                )
-                seen_epochs = row.epoch
-            if run.is_finished and run.finished_at:
-                break
-            time.sleep(1)
+        run = follow_run(client.post(f"/api/experiments/{experiment['id']}/runs/").json()["id"])
     finally:
         worker.terminate()
         worker.wait(timeout=60)
