@@ -12,9 +12,15 @@ DEFAULT_ARCHIVE = REPO_ROOT.parent / "shared" / "datasets" / "cifar10-jpeg.tar.g
 
 
 def django_setup(data_dir: Path | None) -> Path:
-    """Point the service at ``data_dir`` (default: a new temporary folder), set Django up and migrate."""
+    """Point the service at ``data_dir`` (default: a new temporary folder), set Django up and migrate.
+
+    Unless CELERY_BROKER_URL is set, the broker is kombu's filesystem transport in
+    that folder: a worker of another service on the same Redis could otherwise take
+    the benchmark's tasks, and the benchmark's worker theirs.
+    """
     data_dir = data_dir or Path(tempfile.mkdtemp(prefix="etiquetado-bench-"))
     os.environ["ETIQUETADO_DATA_DIR"] = str(data_dir)
+    os.environ.setdefault("CELERY_BROKER_URL", "filesystem://")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backend.settings")
     sys.path.insert(0, str(REPO_ROOT))
 

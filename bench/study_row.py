@@ -13,7 +13,8 @@ names it: ``cnn_base``, ``cnn_improved``, ``resnet50_base``,
 ``--set`` changes a hyperparameter in a copy of the experiment (for example
 ``--set weights=random`` for VGG16 where no ImageNet weights can be read).
 By default it works in a new temporary data folder with its own SQLite
-database; set DATABASE_URL to use PostgreSQL.
+database and a broker kept in files there; set DATABASE_URL and
+CELERY_BROKER_URL to use PostgreSQL and Redis.
 """
 
 import argparse

@@ -8,7 +8,8 @@ the study's row for it.
     .venv/bin/python bench/train_mlp.py [--archive PATH] [--epochs N]
 
 By default it works in a new temporary data folder with its own SQLite
-database, so it touches no service data; set DATABASE_URL to use PostgreSQL.
+database and a broker kept in files there, so it touches no service data;
+set DATABASE_URL and CELERY_BROKER_URL to use PostgreSQL and Redis.
 """
 
 import argparse
