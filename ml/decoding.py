@@ -64,8 +64,8 @@ class ImageTooLargeError(ImageDecodingError):
                 "Send a smaller image or a more compressed one."
             ),
             name=name,
-            size=megabytes_text(size),
-            limit=megabytes_text(limit),
+            size=size_text(size),
+            limit=size_text(limit),
         )
 
 
@@ -150,7 +150,7 @@ class ZipTooLargeError(UploadError):
                 "Send fewer or smaller images per archive."
             ),
             name=name,
-            limit=megabytes_text(limit),
+            limit=size_text(limit),
         )
 
 
@@ -165,11 +165,16 @@ class ZipUnreadableError(UploadError):
         )
 
 
-def megabytes_text(size: int) -> str:
-    """Format a size in bytes as MB (10^6 bytes) with at most one decimal, such as "20 MB"."""
-    megabytes = size / 1_000_000
-    text = f"{megabytes:.1f}".removesuffix(".0") if megabytes >= 0.1 else f"{megabytes:.3f}"
-    return f"{text} MB"
+def size_text(size: int) -> str:
+    """Format a size in bytes in binary units with up to two decimals, such as "20 MiB" or "97.66 KiB".
+
+    Two decimals keep a file just over a limit from reading as the limit itself,
+    and binary units match how the settings give the limits.
+    """
+    for unit, factor in (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
+        if size >= factor:
+            return f"{size / factor:.2f}".rstrip("0").rstrip(".") + f" {unit}"
+    return f"{size} bytes"
 
 
 @dataclass(frozen=True)

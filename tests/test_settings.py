@@ -83,7 +83,7 @@ def test_compose_file_scales_workers():
         ["docker-compose", "config", "--services"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60
     )
 
-    assert set(result.stdout.split()) == {"db", "redis", "web", "worker", "worker-gpu"}
+    assert set(result.stdout.split()) == {"db", "redis", "web", "worker", "labeler", "worker-gpu"}
 
 
 @pytest.mark.django_db

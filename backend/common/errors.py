@@ -26,6 +26,13 @@ class ConflictError(ServiceError):
     code = "conflict"
 
 
+class UnavailableError(ServiceError):
+    """The service cannot do this now, for a reason an administrator can fix."""
+
+    status_code = 503
+    code = "unavailable"
+
+
 def ml_error_message(error: MLError) -> str:
     """Translate an ``ml`` error's English message id and fill in its values."""
     return gettext(error.message) % error.params

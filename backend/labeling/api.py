@@ -9,7 +9,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, renderers, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
-from rest_framework.permissions import AllowAny
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -75,8 +75,18 @@ def _wait_until_finished(job: LabelingJob, seconds: float) -> LabelingJob:
 class LabelingJobViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Send images to be labeled, then read their labels or export them."""
 
+    # The sites' systems label with a token of their own, which needs no staff rights.
+    permission_classes = [IsAuthenticated]
+
     queryset = LabelingJob.objects.select_related("model_version")
     parser_classes = [MultiPartParser, FormParser]
+
+    def get_queryset(self):
+        """Staff see every job; other users only the jobs they sent."""
+        queryset = super().get_queryset()
+        if self.request.user.is_staff:
+            return queryset
+        return queryset.filter(created_by=self.request.user)
     serializer_class = LabelingParametersSerializer
 
     @extend_schema(

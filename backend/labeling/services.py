@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from backend.common.errors import ConflictError, ServiceError
+from backend.common.errors import ConflictError, ServiceError, UnavailableError
 from backend.experiments.models import Run
 from backend.labeling.models import LabeledImage, LabelingJob, ModelVersion
 from backend.labeling.results import label_for
@@ -23,6 +23,7 @@ from ml.decoding import (
     ImageFile,
     ImageTooLargeError,
     TooManyImagesError,
+    ZipUnreadableError,
     decode_for_model,
     expand_zip,
     is_zip,
@@ -145,6 +146,28 @@ def _read_upload(upload) -> ImageFile:
     return ImageFile(name, upload.read(settings.LABELING_MAX_IMAGE_BYTES + 1))
 
 
+def _zip_files(upload) -> list[ImageFile]:
+    """Return the files of an uploaded .zip, or the .zip itself with its error when it cannot be read.
+
+    An unreadable .zip is one bad file among the others, which are still labeled;
+    a zip bomb or too many images still reject the whole request.
+    """
+    name = Path(upload.name or "archivo.zip").name
+    try:
+        return list(
+            expand_zip(
+                upload,
+                name=name,
+                max_images=settings.LABELING_MAX_IMAGES,
+                max_image_bytes=settings.LABELING_MAX_IMAGE_BYTES,
+                max_expanded_bytes=settings.LABELING_MAX_ZIP_EXPANDED_BYTES,
+            )
+        )
+    except ZipUnreadableError as error:
+        logger.info("labeling upload %s: unreadable .zip stored with its error", name)
+        return [ImageFile(name, b"", error)]
+
+
 def _expand_uploads(uploads: Iterable) -> Iterator[ImageFile]:
     """Yield every image of the uploaded files, the images of each .zip in its place."""
     count = 0
@@ -153,13 +176,7 @@ def _expand_uploads(uploads: Iterable) -> Iterator[ImageFile]:
         starts_as_zip = is_zip(upload.read(4))
         upload.seek(0)
         if starts_as_zip:
-            files = expand_zip(
-                upload,
-                name=Path(upload.name or "archivo.zip").name,
-                max_images=settings.LABELING_MAX_IMAGES,
-                max_image_bytes=settings.LABELING_MAX_IMAGE_BYTES,
-                max_expanded_bytes=settings.LABELING_MAX_ZIP_EXPANDED_BYTES,
-            )
+            files = _zip_files(upload)
         else:
             files = [_read_upload(upload)]
         for image_file in files:
@@ -181,6 +198,10 @@ def labeling_job_create(*, uploads: Iterable, top_k: int, threshold: float, crea
     if not uploads:
         raise ServiceError(
             _("The request contains no images. Attach one or more image files, or a .zip of images, in the field “images”.")
+        )
+    if model_version_serving() is None:
+        raise UnavailableError(
+            _("No model is in service, so no image can be labeled. Ask an administrator to promote a trained run (Model versions in the admin), then send the images again.")
         )
     image_files = list(_expand_uploads(uploads))
     if not image_files:
@@ -208,8 +229,12 @@ def labeling_job_create(*, uploads: Iterable, top_k: int, threshold: float, crea
 
 
 def _job_fail(job_id: int, message_id: str, params: dict | None = None) -> None:
+    """Fail the job and, with the same error, every image of it not labeled yet."""
     LabelingJob.objects.filter(pk=job_id).update(
         status=LabelingJob.Status.FAILED, error=message_id, error_params=params or {}, finished_at=timezone.now()
+    )
+    LabeledImage.objects.filter(job_id=job_id, status=LabeledImage.Status.QUEUED).update(
+        status=LabeledImage.Status.FAILED, error=message_id, error_params=params or {}
     )
 
 

@@ -2,6 +2,7 @@
 
 import csv
 import io
+import zipfile
 
 import numpy as np
 import pytest
@@ -173,7 +174,7 @@ def test_image_over_byte_limit_is_rejected_alone(celery_worker, api_client, serv
     job = _label(api_client, [("gato.png", big), ("caballo.png", sample_bytes("horse.png"))])
 
     assert job["images"][0]["status"] == "failed"
-    assert "más que el límite de 0.1 MB por imagen" in job["images"][0]["error"]
+    assert "más que el límite de 97.66 KiB por imagen" in job["images"][0]["error"]
     assert job["images"][1]["status"] == "done"
 
 
@@ -193,7 +194,7 @@ def test_zip_bomb_is_rejected_and_nothing_stored(celery_worker, api_client, serv
 
     assert response.status_code == 400
     assert response.json()["code"] == "ZipTooLargeError"
-    assert "se expande a más de 5 MB" in response.json()["detail"]
+    assert "se expande a más de 4.77 MiB" in response.json()["detail"]
     assert LabelingJob.objects.count() == 0
 
 
@@ -207,7 +208,7 @@ def test_too_many_images_are_rejected(celery_worker, api_client, served_version,
     assert LabelingJob.objects.count() == 0
 
 
-def test_request_without_images_is_rejected(api_client):
+def test_request_without_images_is_rejected(api_client, served_version):
     response = api_client.post("/api/labels/", {}, format="multipart")
 
     assert response.status_code == 400
@@ -260,11 +261,67 @@ def test_promoting_same_run_twice_conflicts(api_client, succeeded_runs):
     assert again.json()["detail"] == f"La ejecución {succeeded_runs['first'].pk} ya es la versión del modelo 1. Ponga esa versión en servicio."
 
 
-def test_job_fails_without_served_model(celery_worker, api_client, succeeded_runs):
-    job = _label(api_client, [("rocket.jpg", sample_bytes("rocket.jpg"))])
+def test_request_without_served_model_is_503(api_client, succeeded_runs):
+    response = _send(api_client, [("rocket.jpg", sample_bytes("rocket.jpg"))])
 
-    assert job["status"] == "failed"
-    assert job["error"].startswith("No hay ningún modelo en servicio")
+    assert response.status_code == 503
+    assert response.json()["detail"].startswith("No hay ningún modelo en servicio, así que no se puede etiquetar")
+    assert response.json()["code"] == "unavailable"
+    assert LabelingJob.objects.count() == 0
+
+
+def test_job_fails_images_when_model_withdrawn(celery_worker, api_client, served_version):
+    from django.db import transaction
+
+    from backend.labeling.models import ModelVersion
+    from backend.labeling.services import labeling_job_create
+
+    # The model leaves service in the same transaction, so the worker, which
+    # gets the job only after the commit, finds none in service.
+    with transaction.atomic():
+        job = labeling_job_create(
+            uploads=[SimpleUploadedFile("rocket.jpg", sample_bytes("rocket.jpg"))], top_k=3, threshold=0.5
+        )
+        ModelVersion.objects.update(is_serving=False)
+    wait_for(lambda: LabelingJob.objects.get(pk=job.pk).is_finished, seconds=JOB_SECONDS, message="job did not finish")
+
+    body = api_client.get(f"/api/labels/{job.pk}/").json()
+    assert body["status"] == "failed"
+    assert body["error"].startswith("No hay ningún modelo en servicio")
+    assert body["images"][0]["status"] == "failed"
+    assert body["images"][0]["error"] == body["error"]
+
+
+def test_non_staff_token_labels_own_jobs_only(celery_worker, served_version, django_user_model, staff_user):
+    from rest_framework.authtoken.models import Token
+
+    site = django_user_model.objects.create_user(username="sitio-gob", password="clave-de-prueba-9")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=site).key}")
+    staff_client = APIClient()
+    staff_client.force_authenticate(staff_user)
+
+    job = _label(client, [("rocket.jpg", sample_bytes("rocket.jpg"))])
+    other = _label(staff_client, [("rocket.jpg", sample_bytes("rocket.jpg"))])
+
+    assert job["status"] == "done"
+    assert client.get(f"/api/labels/{job['id']}/").status_code == 200
+    assert client.get(f"/api/labels/{other['id']}/").status_code == 404
+    assert client.get("/api/model-versions/").status_code == 403
+
+
+def test_damaged_zip_fails_alone(celery_worker, api_client, served_version):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("gato.png", sample_bytes("chelsea.png"))
+    damaged = buffer.getvalue()[: len(buffer.getvalue()) // 2]
+
+    job = _label(api_client, [("roto.zip", damaged), ("coffee.png", sample_bytes("coffee.png"))])
+
+    by_name = {image["name"]: image for image in job["images"]}
+    assert by_name["roto.zip"]["status"] == "failed"
+    assert by_name["roto.zip"]["error"].startswith("El archivo roto.zip no se pudo leer como .zip")
+    assert by_name["coffee.png"]["status"] == "done"
 
 
 def test_export_csv_and_json(celery_worker, api_client, served_version):
@@ -320,3 +377,26 @@ def test_label_command_prints_top_classes_in_spanish(served_version, trained_mod
     assert lines[1] == f"{SAMPLES_DIR / 'chelsea.png'}: {spanish[expected[0][0]]}"
     assert lines[2].split() == ["1.", spanish[expected[0][0]], f"{expected[0][1]:.4f}"]
     assert len(lines) == 9
+
+
+def test_label_command_help_prints():
+    from django.core.management import load_command_class
+
+    command = load_command_class("backend.labeling", "label")
+
+    help_text = command.create_parser("manage.py", "label").format_help()
+
+    assert "--threshold" in help_text
+
+
+def test_label_command_fails_on_missing_file(served_version, tmp_path):
+    from django.core.management import CommandError, call_command
+
+    output = io.StringIO()
+
+    with pytest.raises(CommandError) as raised:
+        call_command("label", str(tmp_path / "no-existe.jpg"), str(SAMPLES_DIR / "coffee.png"), stdout=output)
+
+    assert str(raised.value) == "1 archivos o imágenes no se pudieron etiquetar."
+    assert f"{tmp_path / 'no-existe.jpg'}: archivo no encontrado. Revise la ruta." in output.getvalue()
+    assert "coffee.png" in output.getvalue()
