@@ -2,6 +2,7 @@
 
 from collections.abc import Mapping, Sequence
 
+from django.utils.formats import number_format
 from django.utils.translation import get_language, gettext, gettext_noop
 
 # Display names of the CIFAR-10 class keys. Keys stay English in data and API; any
@@ -59,9 +60,14 @@ def not_sure_reason(predictions: Sequence[Mapping], *, threshold: float) -> str:
     top = predictions[0]
     return gettext(NOT_SURE_MESSAGE) % {
         "class_name": class_display_name(top["class_name"], get_language() or "es"),
-        "confidence": f"{top['confidence']:.2f}",
-        "threshold": f"{threshold:.2f}",
+        "confidence": _percent(top["confidence"]),
+        "threshold": _percent(threshold),
     }
+
+
+def _percent(fraction: float) -> str:
+    """Format a fraction as a percentage with one decimal, in the active language's number format."""
+    return f"{number_format(100 * fraction, decimal_pos=1, use_l10n=True)} %"
 
 
 def error_message(message_id: str, params: Mapping) -> str:

@@ -400,3 +400,19 @@ def test_label_command_fails_on_missing_file(served_version, tmp_path):
     assert str(raised.value) == "1 archivos o imágenes no se pudieron etiquetar."
     assert f"{tmp_path / 'no-existe.jpg'}: archivo no encontrado. Revise la ruta." in output.getvalue()
     assert "coffee.png" in output.getvalue()
+
+
+def test_not_sure_reason_uses_spanish_percentages(db):
+    from django.utils import translation
+
+    from backend.labeling.results import not_sure_reason
+
+    predictions = [{"class_name": "automobile", "confidence": 0.395}, {"class_name": "truck", "confidence": 0.2}]
+
+    with translation.override("es-cl"):
+        spanish = not_sure_reason(predictions, threshold=0.5)
+    with translation.override("en"):
+        english = not_sure_reason(predictions, threshold=0.5)
+
+    assert "tiene una confianza de 39,5 %, que no supera el umbral de 50,0 %" in spanish
+    assert "has a confidence of 39.5 %, not above the threshold of 50.0 %" in english

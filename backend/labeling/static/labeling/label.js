@@ -81,7 +81,8 @@
       result.top.forEach((score) => {
         const row = element("li");
         const percent = Math.round(score.confidence * 1000) / 10;
-        row.appendChild(element("span", "class-name", score[text.nameField] + " " + percent + " %"));
+        const shown = percent.toLocaleString(config.language, {minimumFractionDigits: 1, maximumFractionDigits: 1});
+        row.appendChild(element("span", "class-name", score[text.nameField] + " " + shown + " %"));
         const bar = element("div", "bar");
         const fill = element("span");
         fill.style.width = percent + "%";
