@@ -72,3 +72,17 @@ def follow_run(run_id: int):
         if run.is_finished and run.finished_at:
             return run
         time.sleep(1)
+
+
+def train_through_worker(client, experiment_id: int):
+    """Start a worker, queue a run of the experiment through the API, follow it, and stop the worker.
+
+    Returns the finished run.
+    """
+    worker = start_worker()
+    try:
+        response = client.post(f"/api/experiments/{experiment_id}/runs/")
+        return follow_run(response.json()["id"])
+    finally:
+        worker.terminate()
+        worker.wait(timeout=60)

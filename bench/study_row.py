@@ -23,7 +23,7 @@ import sys
 import time
 from pathlib import Path
 
-from common import DEFAULT_ARCHIVE, django_setup, follow_run, staff_api_client, start_worker
+from common import DEFAULT_ARCHIVE, django_setup, staff_api_client, train_through_worker
 
 PUBLISHED_FIGURES = ("accuracy", "loss", "val_accuracy", "val_loss", "seconds", "epochs")
 
@@ -75,13 +75,7 @@ def main() -> int:
         )
 
     client = staff_api_client()
-    worker = start_worker()
-    try:
-        response = client.post(f"/api/experiments/{experiment.pk}/runs/")
-        run = follow_run(response.json()["id"])
-    finally:
-        worker.terminate()
-        worker.wait(timeout=60)
+    run = train_through_worker(client, experiment.pk)
 
     if run.status != Run.Status.SUCCEEDED:
         print(f"run {run.pk} ended as {run.status}: {run.error}", file=sys.stderr)

@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from common import DEFAULT_ARCHIVE, django_setup, follow_run, staff_api_client, start_worker
+from common import DEFAULT_ARCHIVE, django_setup, staff_api_client, train_through_worker
 
 STUDY_ROW = {"val_accuracy": 0.5802, "seconds": 60, "accuracy": 0.5900}
 
@@ -58,12 +58,7 @@ def main() -> int:
         format="json",
     ).json()
 
-    worker = start_worker()
-    try:
-        run = follow_run(client.post(f"/api/experiments/{experiment['id']}/runs/").json()["id"])
-    finally:
-        worker.terminate()
-        worker.wait(timeout=60)
+    run = train_through_worker(client, experiment["id"])
 
     if run.status != Run.Status.SUCCEEDED:
         print(f"run {run.pk} ended as {run.status}: {run.error}", file=sys.stderr)
