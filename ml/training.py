@@ -330,6 +330,8 @@ def train_model(config: object, arrays: DatasetArrays, *, work_dir: Path,
             break
         first_phase = phase_index
 
+    # NOTE: the sum of epoch times leaves out work done outside the epochs, such as
+    # the one pass that computes VGG16's frozen features before its head trains.
     seconds = sum(epoch.seconds for epoch in history)
     if cancelled:
         _remove_checkpoint(work_dir)
