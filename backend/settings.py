@@ -234,8 +234,11 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_out": str(_broker_dir / "messages"),
         "processed_folder": str(_broker_dir / "processed"),
         "store_processed": False,
+        # Without it, kombu keeps its exchange bindings in ./control, wherever
+        # the process happens to start.
+        "control_folder": str(_broker_dir / "control"),
     }
-    for _folder in ("messages", "processed"):
+    for _folder in ("messages", "processed", "control"):
         (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": RUN_TIME_LIMIT_SECONDS + 3600}

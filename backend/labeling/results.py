@@ -1,4 +1,4 @@
-"""How a labeled image is presented: class display names, the label decision, messages."""
+"""Presentation of a labeled image: class display names, the label decision, messages."""
 
 from collections.abc import Mapping, Sequence
 
