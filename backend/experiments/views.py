@@ -2,13 +2,16 @@
 
 import csv
 
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.views.decorators import staff_member_required
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils import translation
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
+from backend.common.classes import class_display_name
 from backend.experiments.charts import curves_svg
 from backend.experiments.models import Run
 from backend.experiments.selectors import study_report, study_report_csv_rows
@@ -41,10 +44,17 @@ def run_page(request, run_id: int):
         _("Accuracy"), numbers, {"accuracy": [e.accuracy for e in epochs], "val_accuracy": [e.val_accuracy for e in epochs]}
     )
     evaluation = run.test_evaluation
+    language = translation.get_language() or settings.LANGUAGE_CODE
     matrix_rows = []
+    column_names = []
     if evaluation:
+        column_names = [class_display_name(name, language) for name in evaluation["class_names"]]
         matrix_rows = [
-            {"name": name, "counts": counts, "accuracy": evaluation["per_class_accuracy"].get(name)}
+            {
+                "name": class_display_name(name, language),
+                "counts": counts,
+                "accuracy": evaluation["per_class_accuracy"].get(name),
+            }
             for name, counts in zip(evaluation["class_names"], evaluation["matrix"])
         ]
     context = {
@@ -57,5 +67,6 @@ def run_page(request, run_id: int):
         "accuracy_svg": mark_safe(accuracy_svg),
         "evaluation": evaluation,
         "matrix_rows": matrix_rows,
+        "column_names": column_names,
     }
     return render(request, "experiments/run.html", context)

@@ -5,33 +5,12 @@ from collections.abc import Mapping, Sequence
 from django.utils.formats import number_format
 from django.utils.translation import get_language, gettext, gettext_noop
 
-# Display names of the CIFAR-10 class keys. Keys stay English in data and API; any
-# other key is shown as itself.
-CLASS_DISPLAY_NAMES = {
-    "airplane": {"es": "avión", "en": "airplane"},
-    "automobile": {"es": "automóvil", "en": "automobile"},
-    "bird": {"es": "pájaro", "en": "bird"},
-    "cat": {"es": "gato", "en": "cat"},
-    "deer": {"es": "ciervo", "en": "deer"},
-    "dog": {"es": "perro", "en": "dog"},
-    "frog": {"es": "rana", "en": "frog"},
-    "horse": {"es": "caballo", "en": "horse"},
-    "ship": {"es": "barco", "en": "ship"},
-    "truck": {"es": "camión", "en": "truck"},
-}
+from backend.common.classes import class_display_name
 
 NOT_SURE_MESSAGE = gettext_noop(
     "Not sure: the most likely class, %(class_name)s, has a confidence of %(confidence)s, "
     "not above the threshold of %(threshold)s. The image may show none of the classes the model knows."
 )
-
-
-def class_display_name(class_key: str, language: str) -> str:
-    """Return the class's name in ``language`` ("es" or "en"), or the key itself when it has none."""
-    names = CLASS_DISPLAY_NAMES.get(class_key)
-    if names is None:
-        return class_key
-    return names["en"] if language.startswith("en") else names["es"]
 
 
 def scored_class(class_key: str, confidence: float) -> dict:

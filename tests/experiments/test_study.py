@@ -140,8 +140,8 @@ def test_report_api_and_page_are_for_staff_in_spanish(study, api_client, client,
 
 def test_run_page_draws_curves_and_confusion_matrix(study, client, staff_user):
     run = _succeeded_run("estudio-cnn_base", accuracy=0.7, val_accuracy=0.6)
-    run.test_evaluation = {"class_names": ["gato", "perro"], "matrix": [[3, 1], [0, 4]],
-                           "per_class_accuracy": {"gato": 0.75, "perro": 1.0}, "accuracy": 0.875, "images": 8}
+    run.test_evaluation = {"class_names": ["cat", "dog"], "matrix": [[3, 1], [0, 4]],
+                           "per_class_accuracy": {"cat": 0.75, "dog": 1.0}, "accuracy": 0.875, "images": 8}
     run.save()
     client.force_login(staff_user)
 
@@ -151,6 +151,9 @@ def test_run_page_draws_curves_and_confusion_matrix(study, client, staff_user):
     assert 'aria-label="Exactitud"' in content
     assert content.count("<polyline") == 4
     assert "0,750" in content or "0.750" in content
+    assert "<th>gato</th>" in content
+    assert "<th>perro</th>" in content
+    assert "<th>cat</th>" not in content
 
 
 def test_queue_study_estimates_then_queues_a_part(study):
