@@ -83,38 +83,36 @@ class _FolderSource(Source):
             yield entry, self.path.joinpath(*entry.parts).read_bytes()
 
 
-class _TarSource(Source):
-    def __init__(self, path: Path, archive: tarfile.TarFile, members: dict[int, tarfile.TarInfo],
-                 entries: list[Entry]) -> None:
+class _ArchiveSource(Source):
+    """A tar or zip archive: members are read in storage order, and read errors mean a corrupt archive."""
+
+    def __init__(self, path: Path, archive: tarfile.TarFile | zipfile.ZipFile,
+                 members: dict[int, tarfile.TarInfo | zipfile.ZipInfo], entries: list[Entry]) -> None:
         super().__init__(path, entries)
         self._archive = archive
         self._members = members
+
+    def _read_member(self, member) -> bytes:
+        raise NotImplementedError
 
     def read(self, entries: Sequence[Entry]) -> Iterator[tuple[Entry, bytes]]:
         # Reading in member order keeps a compressed tar stream moving forward only.
         for entry in sorted(entries, key=lambda item: item.order):
             try:
-                stream = self._archive.extractfile(self._members[entry.order])
-                content = stream.read()
+                content = self._read_member(self._members[entry.order])
             except _ARCHIVE_READ_ERRORS as exc:
                 raise ArchiveCorruptError(path=self.path.name, reason=str(exc) or type(exc).__name__) from exc
             yield entry, content
 
 
-class _ZipSource(Source):
-    def __init__(self, path: Path, archive: zipfile.ZipFile, members: dict[int, zipfile.ZipInfo],
-                 entries: list[Entry]) -> None:
-        super().__init__(path, entries)
-        self._archive = archive
-        self._members = members
+class _TarSource(_ArchiveSource):
+    def _read_member(self, member: tarfile.TarInfo) -> bytes:
+        return self._archive.extractfile(member).read()
 
-    def read(self, entries: Sequence[Entry]) -> Iterator[tuple[Entry, bytes]]:
-        for entry in sorted(entries, key=lambda item: item.order):
-            try:
-                content = self._archive.read(self._members[entry.order])
-            except _ARCHIVE_READ_ERRORS as exc:
-                raise ArchiveCorruptError(path=self.path.name, reason=str(exc) or type(exc).__name__) from exc
-            yield entry, content
+
+class _ZipSource(_ArchiveSource):
+    def _read_member(self, member: zipfile.ZipInfo) -> bytes:
+        return self._archive.read(member)
 
 
 def _has_archive_suffix(path: Path) -> bool:
