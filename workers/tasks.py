@@ -18,11 +18,21 @@ from backend.labeling.services import labeling_job_execute
 logger = logging.getLogger(__name__)
 
 
-@shared_task(
-    bind=True,
+def _late_ack_task(*, name: str, time_limit: int, soft_time_limit: int, bind: bool = False):
+    """Declare a task that is acknowledged late and handed out again when its worker dies."""
+    return shared_task(
+        name=name,
+        bind=bind,
+        acks_late=True,
+        reject_on_worker_lost=True,
+        time_limit=time_limit,
+        soft_time_limit=soft_time_limit,
+    )
+
+
+@_late_ack_task(
     name="workers.tasks.train_run",
-    acks_late=True,
-    reject_on_worker_lost=True,
+    bind=True,
     time_limit=settings.RUN_TIME_LIMIT_SECONDS,
     soft_time_limit=settings.RUN_SOFT_TIME_LIMIT_SECONDS,
 )
@@ -30,10 +40,8 @@ def train_run(self, run_id: int) -> None:
     run_execute(run_id=run_id, worker_hostname=self.request.hostname)
 
 
-@shared_task(
+@_late_ack_task(
     name="workers.tasks.import_dataset",
-    acks_late=True,
-    reject_on_worker_lost=True,
     time_limit=settings.DATASET_IMPORT_TIME_LIMIT_SECONDS,
     soft_time_limit=settings.DATASET_IMPORT_TIME_LIMIT_SECONDS - 30,
 )
@@ -41,10 +49,8 @@ def import_dataset(dataset_id: int) -> None:
     dataset_import_execute(dataset_id=dataset_id)
 
 
-@shared_task(
+@_late_ack_task(
     name="workers.tasks.label_job",
-    acks_late=True,
-    reject_on_worker_lost=True,
     time_limit=settings.LABELING_JOB_TIME_LIMIT_SECONDS,
     soft_time_limit=settings.LABELING_JOB_TIME_LIMIT_SECONDS - 10,
 )
@@ -52,10 +58,8 @@ def label_job(job_id: int) -> None:
     labeling_job_execute(job_id=job_id)
 
 
-@shared_task(
+@_late_ack_task(
     name="workers.tasks.evaluate_run",
-    acks_late=True,
-    reject_on_worker_lost=True,
     time_limit=settings.DATASET_IMPORT_TIME_LIMIT_SECONDS,
     soft_time_limit=settings.DATASET_IMPORT_TIME_LIMIT_SECONDS - 30,
 )
