@@ -223,7 +223,7 @@ DATASET_IMPORT_TIME_LIMIT_SECONDS = _env_int("ETIQUETADO_DATASET_IMPORT_TIME_LIM
 # Local file of VGG16's ImageNet weights without the top layers
 # (vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5). Unset: Keras downloads them.
 VGG16_WEIGHTS = Path(os.environ["ETIQUETADO_VGG16_WEIGHTS"]) if os.environ.get("ETIQUETADO_VGG16_WEIGHTS") else None
-# How long the study's queue estimate waits for workers to answer, in seconds.
+# How long the study's queue estimate waits for workers to reply, in seconds.
 WORKER_INSPECT_TIMEOUT_SECONDS = float(os.environ.get("ETIQUETADO_WORKER_INSPECT_TIMEOUT_SECONDS", "1.0"))
 
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or _default_broker_url()
@@ -272,9 +272,9 @@ LABELING_MAX_IMAGES = _env_int("ETIQUETADO_LABELING_MAX_IMAGES", 100)
 # Bytes that the entries of one .zip may expand to, counted while they are read.
 LABELING_MAX_ZIP_EXPANDED_BYTES = _env_int("ETIQUETADO_LABELING_MAX_ZIP_EXPANDED_BYTES", 200 * 1024**2)
 # Django rejects a multipart request with more files than this before the view runs;
-# it is above LABELING_MAX_IMAGES so that the view answers with its own message.
+# it is above LABELING_MAX_IMAGES so that the view returns its own message.
 DATA_UPLOAD_MAX_NUMBER_FILES = 2 * LABELING_MAX_IMAGES
-# ``?wait=`` holds a web worker until the results are ready or this many seconds pass.
+# ``?wait=`` keeps a web worker busy until the results are ready or this many seconds pass.
 LABELING_MAX_WAIT_SECONDS = _env_int("ETIQUETADO_LABELING_MAX_WAIT_SECONDS", 30)
 LABELING_WAIT_POLL_SECONDS = 0.05
 LABELING_DEFAULT_TOP_K = 3

@@ -31,7 +31,7 @@ class ExperimentSerializer(serializers.ModelSerializer):
         model = Experiment
         fields = ["id", "name", "description", "dataset", "family", "hyperparameters", "created_at"]
         read_only_fields = ["id", "created_at"]
-        # The service checks uniqueness, with a message that tells the user what to do.
+        # The service checks uniqueness, with a message that says how to fix a clash.
         extra_kwargs = {"name": {"validators": []}}
 
     def validate_hyperparameters(self, value):

@@ -19,14 +19,14 @@ from backend.experiments.selectors import study_report, study_report_csv_rows
 
 @staff_member_required
 def report_page(request):
-    """The study's rows beside ours, the oddities, and the awards."""
+    """Render the study's rows beside ours, the oddities, and the awards."""
     context = {**admin.site.each_context(request), "report": study_report(), "title": _("Study report")}
     return render(request, "experiments/report.html", context)
 
 
 @staff_member_required
 def report_csv(request):
-    """The report as CSV, one line per study row."""
+    """Send the report as CSV, one line per study row."""
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="informe-estudio.csv"'
     csv.writer(response).writerows(study_report_csv_rows(study_report()))
@@ -35,7 +35,7 @@ def report_csv(request):
 
 @staff_member_required
 def run_page(request, run_id: int):
-    """One run's per-epoch curves, and its confusion matrix and per-class accuracy on the test split."""
+    """Render a run's per-epoch curves, and its confusion matrix and per-class accuracy on the test split."""
     run = get_object_or_404(Run.objects.select_related("experiment"), pk=run_id)
     epochs = list(run.epochs.order_by("epoch"))
     numbers = [epoch.epoch for epoch in epochs]
