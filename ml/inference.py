@@ -44,10 +44,12 @@ def load_model(model_dir: Path) -> LoadedModel:
 
 def evaluate(loaded: LoadedModel, x: np.ndarray, y: np.ndarray, *,
              batch_size: int = EVALUATION_BATCH_SIZE) -> tuple[float, float]:
-    """Return ``(loss, accuracy)`` on uint8 RGB images ``x`` and integer labels ``y``."""
-    one_hot = np.eye(len(loaded.class_names), dtype=np.float32)[y]
-    scores = loaded.model.evaluate(x, one_hot, batch_size=batch_size, verbose=0, return_dict=True)
-    return float(scores["loss"]), float(scores["accuracy"])
+    """Return ``(loss, accuracy)``, cross-entropy and top-1, on uint8 RGB images ``x`` and integer labels ``y``."""
+    from ml.evaluation import cross_entropy
+
+    probabilities = predict_proba(loaded, x, batch_size=batch_size)
+    accuracy = float(np.mean(probabilities.argmax(axis=1) == np.asarray(y)))
+    return cross_entropy(probabilities, y), accuracy
 
 
 def predict_proba(loaded: LoadedModel, images: np.ndarray, *, batch_size: int = EVALUATION_BATCH_SIZE) -> np.ndarray:

@@ -30,7 +30,7 @@ import numpy as np
 from ml.config import EVALUATION_BATCH_SIZE, MLPConfig, config_to_dict, family_of
 from ml.datasets import DatasetArrays
 from ml.errors import CheckpointError, gettext_noop
-from ml.evaluation import confusion_report
+from ml.evaluation import confusion_report, cross_entropy
 from ml.reproducibility import library_versions
 
 logger = logging.getLogger(__name__)
@@ -87,10 +87,6 @@ def validation_split_indices(count: int, *, fraction: float, seed: int) -> tuple
     validation_count = min(count - 1, max(1, round(count * fraction)))
     permutation = np.random.default_rng(seed).permutation(count)
     return np.sort(permutation[validation_count:]), np.sort(permutation[:validation_count])
-
-
-def _one_hot(labels: np.ndarray, num_classes: int) -> np.ndarray:
-    return np.eye(num_classes, dtype=np.float32)[labels]
 
 
 def _write_json_atomically(path: Path, value: object) -> None:
@@ -348,11 +344,11 @@ def train_model(config: object, arrays: DatasetArrays, *, work_dir: Path,
 
     test_loss, test_accuracy, test_evaluation = None, None, None
     if len(arrays.y_test):
-        scores = final_model.evaluate(arrays.x_test, _one_hot(arrays.y_test, num_classes),
-                                      batch_size=EVALUATION_BATCH_SIZE, verbose=0, return_dict=True)
-        test_loss, test_accuracy = float(scores["loss"]), float(scores["accuracy"])
+        # One prediction pass gives the loss, the accuracy and the confusion matrix: with
+        # test-time augmentation a pass costs several forward passes per image.
         probabilities = final_model.predict(arrays.x_test, batch_size=EVALUATION_BATCH_SIZE, verbose=0)
         test_evaluation = confusion_report(probabilities, arrays.y_test, arrays.class_names)
+        test_loss, test_accuracy = cross_entropy(probabilities, arrays.y_test), test_evaluation["accuracy"]
 
     versions = library_versions()
     metadata = {
