@@ -27,6 +27,35 @@ class HorizontalFlip(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
+class ShiftImages(keras.layers.Layer):
+    """Shift images by ``rows`` and ``columns`` pixels, filling the uncovered border by reflection.
+
+    A view of test-time augmentation: pixel (i, j) of the output is pixel
+    (i + rows, j + columns) of the input.
+    """
+
+    def __init__(self, rows: int, columns: int, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.rows = int(rows)
+        self.columns = int(columns)
+
+    def call(self, inputs):
+        border = max(abs(self.rows), abs(self.columns))
+        if border == 0:
+            return inputs
+        padded = keras.ops.pad(inputs, [[0, 0], [border, border], [border, border], [0, 0]], mode="reflect")
+        height, width = inputs.shape[1], inputs.shape[2]
+        top, left = border + self.rows, border + self.columns
+        return padded[:, top:top + height, left:left + width, :]
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "rows": self.rows, "columns": self.columns}
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
 class CaffePreprocessing(keras.layers.Layer):
     """Turn RGB 0-255 images into what VGG16's ImageNet weights expect: BGR, channel means subtracted."""
 

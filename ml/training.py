@@ -248,7 +248,7 @@ def train_model(config: object, arrays: DatasetArrays, *, work_dir: Path,
     steps_per_epoch = math.ceil(len(train_indices) / config.batch_size)
 
     plan = training_plan(config, input_shape=input_shape, num_classes=num_classes, steps_per_epoch=steps_per_epoch,
-                         devices=devices, weights_path=weights_path)
+                         devices=devices, weights_path=weights_path, train_images=x_train)
     planned_epochs = sum(phase.epochs for phase in plan.phases)
     checkpoint = _load_checkpoint(work_dir, config=config, fingerprint=fingerprint, steps_per_epoch=steps_per_epoch)
     if checkpoint is None:
@@ -312,7 +312,8 @@ def train_model(config: object, arrays: DatasetArrays, *, work_dir: Path,
             # because the random generators restart from the seed, not from their state.
             model.fit(
                 make_dataset(train_inputs, y_train, num_classes=num_classes, batch_size=config.batch_size,
-                             shuffle=True, seed=config.seed, augment=phase.augment),
+                             shuffle=True, seed=config.seed, augment=phase.augment,
+                             crop_padding=phase.crop_padding),
                 epochs=phase_end,
                 initial_epoch=len(history),
                 validation_data=make_dataset(validation_inputs, y_validation, num_classes=num_classes,
