@@ -98,6 +98,7 @@ class ExperimentAdminForm(MLPHyperparameterForm, forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        self._reject_changes_under_runs()
         family = cleaned.get("family") or Experiment.Family.MLP
         if family == Experiment.Family.MLP:
             values = {description.name: cleaned.get(description.name) for description in MLP_FIELDS}
@@ -116,6 +117,19 @@ class ExperimentAdminForm(MLPHyperparameterForm, forms.ModelForm):
         except ValidationError as error:
             raise ValidationError(error.messages) from error
         return cleaned
+
+
+    def _reject_changes_under_runs(self) -> None:
+        # A run stores its own hyperparameters but not its family or dataset, which it
+        # reads from its experiment: changing them would relabel the runs already made.
+        if not self.instance.pk or not self.instance.runs.exists():
+            return
+        if "family" in self.changed_data:
+            self.add_error("family", _("This experiment already has runs trained as this family. "
+                                       "To train another family, create a new experiment."))
+        if "dataset" in self.changed_data:
+            self.add_error("dataset", _("This experiment already has runs trained on this dataset. "
+                                        "To train on another dataset, create a new experiment."))
 
 
 class ExperimentGridForm(forms.Form):
