@@ -182,12 +182,26 @@ class WeightsUnavailableError(MLError):
         )
         return error
 
-    def __init__(self, *, reason: str) -> None:
+    @classmethod
+    def unreadable_file(cls, *, path: str) -> "WeightsUnavailableError":
+        error = cls.__new__(cls)
+        MLError.__init__(
+            error,
+            gettext_noop(
+                "The VGG16 weights file %(path)s could not be read as VGG16's ImageNet weights without the top "
+                "layers. Replace it with vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5, or set the "
+                "hyperparameter weights to random."
+            ),
+            path=path,
+        )
+        return error
+
+    def __init__(self) -> None:
+        # The download's own error, in English, is logged where it is caught.
         super().__init__(
             gettext_noop(
-                "VGG16's ImageNet weights are not available (%(reason)s). Put the weights file "
+                "VGG16's ImageNet weights could not be downloaded. Put the weights file "
                 "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5 on the workers and set "
                 "ETIQUETADO_VGG16_WEIGHTS to its path, or set the hyperparameter weights to random."
             ),
-            reason=reason,
         )

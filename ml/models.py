@@ -135,14 +135,16 @@ def build_vgg16_base(config, *, input_shape: tuple[int, int, int], weights_path:
             vgg = keras.applications.VGG16(weights=str(weights_path), include_top=False, input_shape=vgg_shape,
                                            pooling="avg")
         except (OSError, ValueError) as exc:
-            raise WeightsUnavailableError(reason=f"{weights_path}: {exc}") from exc
+            logger.warning("VGG16 weights file %s could not be loaded: %s", weights_path, exc)
+            raise WeightsUnavailableError.unreadable_file(path=str(weights_path)) from exc
     else:
         try:
             vgg = keras.applications.VGG16(weights="imagenet", include_top=False, input_shape=vgg_shape,
                                            pooling="avg")
         # Keras' file download wraps network and HTTP errors in a bare Exception.
         except Exception as exc:  # noqa: BLE001
-            raise WeightsUnavailableError(reason=str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from exc
+            logger.warning("VGG16 ImageNet weights could not be downloaded: %s", exc)
+            raise WeightsUnavailableError() from exc
     vgg.trainable = False
 
     inputs = keras.Input(shape=input_shape, dtype="uint8", name="image")

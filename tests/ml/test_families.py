@@ -133,6 +133,17 @@ def test_vgg16_without_weights_file_is_refused(arrays, tmp_path):
     assert "ETIQUETADO_VGG16_WEIGHTS" in str(raised.value)
 
 
+def test_vgg16_with_unreadable_weights_file_is_refused(arrays, tmp_path):
+    junk = tmp_path / "vgg16-notop.h5"
+    junk.write_bytes(b"not an HDF5 file")
+
+    with pytest.raises(WeightsUnavailableError) as raised:
+        train_model(VGG16TransferConfig(epochs=1), arrays, work_dir=tmp_path / "run", weights_path=junk)
+
+    assert str(raised.value).startswith(f"The VGG16 weights file {junk} could not be read as VGG16's ImageNet weights")
+    assert "weights to random" in str(raised.value)
+
+
 def test_vgg16_trains_head_on_features_then_fine_tunes(arrays, tmp_path, vgg16_weights):
     config = VGG16TransferConfig(epochs=1, fine_tune_epochs=1, dense_units=16, batch_size=50)
 
