@@ -1,6 +1,7 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from backend.experiments.models import Experiment, Run
 from backend.experiments.services import run_create, run_execute, run_interrupt
@@ -37,6 +38,10 @@ class Command(BaseCommand):
         if run.status != Run.Status.SUCCEEDED:
             raise CommandError(_("Run %(id)s ended as %(status)s: %(error)s") % {"id": run.pk, "status": run.get_status_display(), "error": run.error})
         self.stdout.write(
-            _("Run %(id)s succeeded: test accuracy %(accuracy).4f, %(epochs)d epochs in %(seconds).1f s.")
+            ngettext(
+                "Run %(id)s succeeded: test accuracy %(accuracy).4f, %(epochs)d epoch in %(seconds).1f s.",
+                "Run %(id)s succeeded: test accuracy %(accuracy).4f, %(epochs)d epochs in %(seconds).1f s.",
+                run.epochs_run,
+            )
             % {"id": run.pk, "accuracy": run.test_accuracy, "epochs": run.epochs_run, "seconds": run.seconds}
         )
