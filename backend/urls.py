@@ -23,7 +23,7 @@ admin.site.site_title = _("Etiquetado")
 admin.site.index_title = _("Administration")
 
 urlpatterns = [
-    path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    path("", RedirectView.as_view(url="/admin/", permanent=False), name="start"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/auth/token/", obtain_auth_token, name="api-token"),
@@ -34,3 +34,7 @@ urlpatterns = [
     path("etiquetar/", label_page, name="label-page"),
     path("informe/", include("backend.experiments.urls")),
 ]
+
+# Django calls these only when DEBUG is off. With DEBUG on, it shows its technical pages.
+handler404 = "backend.common.views.page_not_found"
+handler500 = "backend.common.views.server_error"

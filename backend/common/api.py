@@ -1,11 +1,12 @@
 """REST framework hooks shared by every app's API."""
 
 import logging
+from collections.abc import Mapping
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
-from rest_framework import exceptions, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -13,6 +14,42 @@ from backend.common.errors import ServiceError, ml_error_message
 from ml.errors import MLError
 
 logger = logging.getLogger(__name__)
+
+# Django's CSRF form field, which the browsable API's HTML forms send beside the fields.
+CSRF_FORM_FIELD = "csrfmiddlewaretoken"
+
+
+class RejectUnknownFieldsMixin:
+    """Reject input keys that are not fields of the serializer, instead of ignoring them.
+
+    Mix it into a ``Serializer`` before the serializer class. Each unknown key gets
+    its own error, under its name, that lists the writable fields. Read-only fields
+    stay accepted and ignored, as REST framework does, so that a body copied from a
+    GET response can be sent back.
+    """
+
+    def to_internal_value(self, data):
+        unknown = []
+        if isinstance(data, Mapping):
+            unknown = sorted(set(data) - set(self.fields) - {CSRF_FORM_FIELD})
+
+        errors = {}
+        try:
+            validated = super().to_internal_value(data)
+        except exceptions.ValidationError as error:
+            if not isinstance(error.detail, dict):
+                raise
+            errors = dict(error.detail)
+
+        writable = ", ".join(name for name, field in self.fields.items() if not field.read_only)
+        for name in unknown:
+            errors[name] = [
+                _("“%(field)s” is not a known field. The accepted fields are: %(accepted)s.")
+                % {"field": name, "accepted": writable}
+            ]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return validated
 
 
 def exception_handler(exc, context):

@@ -13,6 +13,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from backend.common.api import RejectUnknownFieldsMixin
 from backend.common.errors import ServiceError
 from backend.experiments.models import Run
 from backend.labeling.models import LabelingJob, ModelVersion
@@ -141,7 +142,7 @@ class LabelingJobViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, vie
         return response
 
 
-class ModelVersionSerializer(serializers.ModelSerializer):
+class ModelVersionSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
     run = serializers.PrimaryKeyRelatedField(queryset=Run.objects.all())
 
     class Meta:

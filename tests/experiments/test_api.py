@@ -187,3 +187,129 @@ def test_run_filter_rejects_non_numeric_experiment(api_client):
 
     assert response.status_code == 400
     assert response.json()["experiment"] == ["El filtro de experimento debe ser un id numérico, por ejemplo ?experiment=3."]
+
+
+def test_run_metrics_with_non_numeric_id_is_404(api_client):
+    spanish = api_client.get("/api/runs/abc/metrics/")
+    english = api_client.get("/api/runs/abc/metrics/", HTTP_ACCEPT_LANGUAGE="en")
+
+    assert spanish.status_code == 404
+    assert spanish.json() == {"detail": "No encontrado.", "code": "not_found"}
+    assert english.status_code == 404
+    assert english.json() == {"detail": "Not found.", "code": "not_found"}
+
+
+def test_run_metrics_of_unknown_run_is_404(api_client):
+    response = api_client.get("/api/runs/999999/metrics/")
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "No encontrado.", "code": "not_found"}
+
+
+ACCEPTED_EXPERIMENT_FIELDS = "name, description, dataset, family, hyperparameters"
+
+
+def test_experiment_create_rejects_unknown_fields(api_client, small_dataset):
+    response = api_client.post(
+        "/api/experiments/",
+        {"name": "con-extras", "dataset": small_dataset.pk, "foo": 1, "epochs": 5},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    body = response.json()
+    assert body["detail"] == "Algunos valores son inválidos. Cada campo indica qué corregir."
+    assert body["code"] == "invalid"
+    assert body["foo"] == [f"«foo» no es un campo conocido. Los campos aceptados son: {ACCEPTED_EXPERIMENT_FIELDS}."]
+    assert body["epochs"] == [f"«epochs» no es un campo conocido. Los campos aceptados son: {ACCEPTED_EXPERIMENT_FIELDS}."]
+    assert not Experiment.objects.filter(name="con-extras").exists()
+
+
+def test_experiment_unknown_field_in_english(api_client, small_dataset):
+    response = api_client.post(
+        "/api/experiments/", {"name": "con-extras", "dataset": small_dataset.pk, "foo": 1},
+        format="json", HTTP_ACCEPT_LANGUAGE="en",
+    )
+
+    assert response.status_code == 400
+    assert response.json()["foo"] == [f"“foo” is not a known field. The accepted fields are: {ACCEPTED_EXPERIMENT_FIELDS}."]
+
+
+def test_experiment_unknown_field_reported_with_other_errors(api_client):
+    response = api_client.post("/api/experiments/", {"foo": 1}, format="json")
+
+    assert response.status_code == 400
+    body = response.json()
+    assert body["name"] == ["Este campo es requerido."]
+    assert body["dataset"] == ["Este campo es requerido."]
+    assert body["foo"] == [f"«foo» no es un campo conocido. Los campos aceptados son: {ACCEPTED_EXPERIMENT_FIELDS}."]
+
+
+def test_experiment_create_ignores_read_only_fields(api_client, small_dataset):
+    response = api_client.post(
+        "/api/experiments/",
+        {"id": 999999, "created_at": "2020-01-01T00:00:00Z", "name": "copiado", "dataset": small_dataset.pk},
+        format="json",
+    )
+
+    assert response.status_code == 201, response.json()
+    assert response.json()["id"] != 999999
+    assert Experiment.objects.get(name="copiado").created_at.year != 2020
+
+
+def test_experiment_form_post_accepts_csrf_field(api_client, small_dataset):
+    response = api_client.post(
+        "/api/experiments/",
+        {"name": "desde-formulario", "dataset": small_dataset.pk, "csrfmiddlewaretoken": "token-del-formulario"},
+        format="multipart",
+    )
+
+    assert response.status_code == 201, response.json()
+    assert Experiment.objects.filter(name="desde-formulario").exists()
+
+
+def test_unknown_family_lists_valid_families(api_client, small_dataset):
+    payload = {"name": "transformador", "dataset": small_dataset.pk, "family": "transformer"}
+
+    spanish = api_client.post("/api/experiments/", payload, format="json")
+    english = api_client.post("/api/experiments/", payload, format="json", HTTP_ACCEPT_LANGUAGE="en")
+
+    assert spanish.status_code == 400
+    assert spanish.json()["family"] == [
+        "«transformer» no es una familia de modelos. Las familias válidas son: mlp, cnn, resnet50, vgg16_transfer, fast_cnn."
+    ]
+    assert english.status_code == 400
+    assert english.json()["family"] == [
+        "“transformer” is not a model family. The valid families are: mlp, cnn, resnet50, vgg16_transfer, fast_cnn."
+    ]
+    assert not Experiment.objects.filter(name="transformador").exists()
+
+
+@pytest.mark.parametrize(
+    ("field", "minimum", "maximum"),
+    [("epochs", "1", "1000"), ("batch_size", "1", "8192"), ("early_stopping_patience", "0", "1000")],
+)
+def test_boolean_is_not_a_whole_number(api_client, small_dataset, field, minimum, maximum):
+    response = api_client.post(
+        "/api/experiments/",
+        {"name": "booleano", "dataset": small_dataset.pk, "hyperparameters": {field: True}},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert response.json()["hyperparameters"] == [
+        f"El valor True de {field} es inválido. Use un número entero de {minimum} a {maximum}."
+    ]
+    assert not Experiment.objects.filter(name="booleano").exists()
+
+
+@pytest.mark.parametrize("family", Experiment.Family.values)
+def test_boolean_epochs_rejected_for_every_family(api_client, small_dataset, family):
+    response = api_client.post(
+        "/api/experiments/",
+        {"name": f"booleano-{family}", "dataset": small_dataset.pk, "family": family, "hyperparameters": {"epochs": True}},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert response.json()["hyperparameters"] == ["El valor True de epochs es inválido. Use un número entero de 1 a 1000."]
