@@ -1,20 +1,24 @@
-from django.shortcuts import get_object_or_404
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, routers, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
+from backend.common.api import RejectUnknownFieldsMixin
 from backend.datasets.models import Dataset
 from backend.experiments.models import EpochMetric, Experiment, Run
 from backend.experiments.selectors import study_report
 from backend.experiments.services import experiment_create, run_cancel, run_evaluation_queue, run_queue
+from backend.experiments.views import REPORT_CSV_FILENAME, StudyReportCSVRenderer
 
 
-class ExperimentSerializer(serializers.ModelSerializer):
+class ExperimentSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
     dataset = serializers.PrimaryKeyRelatedField(
         queryset=Dataset.objects.all(),
         # REST framework fills these with str.format, hence {pk_value}.
@@ -31,8 +35,21 @@ class ExperimentSerializer(serializers.ModelSerializer):
         model = Experiment
         fields = ["id", "name", "description", "dataset", "family", "hyperparameters", "created_at"]
         read_only_fields = ["id", "created_at"]
-        # The service checks uniqueness, with a message that says how to fix a clash.
-        extra_kwargs = {"name": {"validators": []}}
+        extra_kwargs = {
+            # The service checks uniqueness, with a message that explains how to fix a clash.
+            "name": {"validators": []},
+            "family": {
+                "error_messages": {
+                    # REST framework fills in {input} with str.format, so format_lazy keeps
+                    # that placeholder and adds the families when the message is rendered.
+                    "invalid_choice": format_lazy(
+                        gettext_lazy("“{input}” is not a model family. The valid families are: {families}."),
+                        input="{input}",
+                        families=", ".join(Experiment.Family.values),
+                    ),
+                }
+            },
+        }
 
     def validate_hyperparameters(self, value):
         if not isinstance(value, dict):
@@ -114,9 +131,8 @@ class RunViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["get"])
     def metrics(self, request, pk=None):
         """Per-epoch metrics, as written while the run trains."""
-        run = get_object_or_404(Run, pk=pk)
+        run = self.get_object()
         return Response(EpochMetricSerializer(run.epochs.all(), many=True).data)
-
 
     @extend_schema(request=None, responses={200: dict, 202: RunSerializer})
     @action(detail=True, methods=["get", "post"])
@@ -139,8 +155,24 @@ class RunViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class StudyReportView(APIView):
-    """The reference study's rows beside our figures, the oddities, and the awards."""
+    """The reference study's rows beside our figures, the oddities, and the awards.
+
+    ``?format=csv`` (or ``Accept: text/csv``) sends the same CSV as ``/informe/estudio.csv``.
+    """
+
+    renderer_classes = [*api_settings.DEFAULT_RENDERER_CLASSES, StudyReportCSVRenderer]
 
     @extend_schema(responses={200: dict})
     def get(self, request):
-        return Response(study_report())
+        response = Response(study_report())
+        if request.accepted_renderer.format == StudyReportCSVRenderer.format:
+            response["Content-Disposition"] = f'attachment; filename="{REPORT_CSV_FILENAME}"'
+        return response
+
+    def handle_exception(self, exc):
+        # An error has no CSV form: it is sent as JSON, whatever format was requested.
+        renderer = getattr(self.request, "accepted_renderer", None)
+        if renderer is not None and renderer.format == StudyReportCSVRenderer.format:
+            self.request.accepted_renderer = JSONRenderer()
+            self.request.accepted_media_type = JSONRenderer.media_type
+        return super().handle_exception(exc)

@@ -1,11 +1,19 @@
 """Per-epoch curves as inline SVG, drawn on the server without a plotting library."""
 
+from decimal import Decimal
 from html import escape
+
+from django.utils import formats
 
 WIDTH = 420
 HEIGHT = 220
 MARGIN = 36
 COLORS = ("#1f5fa8", "#d9822b")
+
+
+def _axis_label(value: float) -> str:
+    """Return ``value`` to 3 significant digits, with the active locale's decimal separator."""
+    return formats.number_format(Decimal(f"{value:.3g}"))
 
 
 def curves_svg(title: str, epochs: list[int], series: dict[str, list[float]]) -> str:
@@ -30,14 +38,16 @@ def curves_svg(title: str, epochs: list[int], series: dict[str, list[float]]) ->
              f'<text x="{MARGIN}" y="16" font-size="13">{escape(title)}</text>',
              f'<line x1="{MARGIN}" y1="{HEIGHT - MARGIN}" x2="{WIDTH - MARGIN}" y2="{HEIGHT - MARGIN}" stroke="#888"/>',
              f'<line x1="{MARGIN}" y1="{MARGIN}" x2="{MARGIN}" y2="{HEIGHT - MARGIN}" stroke="#888"/>',
-             f'<text x="2" y="{MARGIN + 4}" font-size="10">{high:.3g}</text>',
-             f'<text x="2" y="{HEIGHT - MARGIN}" font-size="10">{low:.3g}</text>',
+             f'<text x="2" y="{MARGIN + 4}" font-size="10">{_axis_label(high)}</text>',
+             f'<text x="2" y="{HEIGHT - MARGIN}" font-size="10">{_axis_label(low)}</text>',
              f'<text x="{MARGIN}" y="{HEIGHT - 20}" font-size="10">{first}</text>',
              f'<text x="{WIDTH - MARGIN - 10}" y="{HEIGHT - 20}" font-size="10">{last}</text>']
     for index, (name, points) in enumerate(series.items()):
         color = COLORS[index % len(COLORS)]
         coordinates = " ".join(f"{x(epoch):.1f},{y(value):.1f}" for epoch, value in zip(epochs, points) if value is not None)
         parts.append(f'<polyline fill="none" stroke="{color}" stroke-width="2" points="{coordinates}"/>')
-        parts.append(f'<text x="{WIDTH - MARGIN - 90}" y="{16 + 14 * index}" font-size="11" fill="{color}">{escape(name)}</text>')
+        # Anchored at its end, so that a long series name stays inside the chart.
+        parts.append(f'<text x="{WIDTH - 4}" y="{16 + 14 * index}" font-size="11" fill="{color}" '
+                     f'text-anchor="end">{escape(name)}</text>')
     parts.append("</svg>")
     return "".join(parts)

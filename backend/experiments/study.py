@@ -12,13 +12,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Avg
+from django.db.models import F, Q, Sum
+from django.utils import formats
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
+from backend.common.errors import ConflictError
 from backend.datasets.models import Dataset
 from backend.experiments.models import Experiment, Run, StudyRow
-from backend.experiments.services import experiment_create, run_queue
+from backend.experiments.services import hyperparameters_validate, run_queue
 from ml.config import DEFAULT_DROPOUT_RATE
 from workers.celery import app as celery_app
 
@@ -31,6 +35,8 @@ NAME_PREFIX = "estudio"
 PARTS = ("mlp", "dropout", "early_stopping", "cnn")
 TRAINING_QUEUE = "training"
 FIGURES = ("epochs", "accuracy", "loss", "val_accuracy", "val_loss", "seconds")
+# Replaces the English "source" of data/study-awards.json, so that it follows the request's language.
+AWARDS_SOURCE = gettext_lazy("The reference study's conclusions, as published.")
 
 # Maximum epochs of the EarlyStopping rows: the study's longest such row ran 50.
 EARLY_STOPPING_MAX_EPOCHS = 50
@@ -79,8 +85,10 @@ def study_rows_published() -> list[dict]:
 
 
 def study_awards_published() -> dict:
-    """Return the study's own conclusions."""
-    return json.loads(AWARDS_JSON.read_text(encoding="utf-8"))
+    """Return the study's own conclusions, their source described in the active language."""
+    awards = json.loads(AWARDS_JSON.read_text(encoding="utf-8"))
+    awards["source"] = str(AWARDS_SOURCE)
+    return awards
 
 
 def _experiment_spec(row: dict) -> tuple[str, str, dict]:
@@ -98,14 +106,100 @@ def _experiment_spec(row: dict) -> tuple[str, str, dict]:
     return name, Experiment.Family.MLP, hyperparameters
 
 
+class StudyOnOtherDatasetError(ConflictError):
+    """The catalog is loaded on another dataset, and moving it was not requested."""
+
+
+class StudyRunsOnOtherDatasetError(ConflictError):
+    """Moving the catalog was requested, but some of its experiments already have runs."""
+
+
+@dataclass(frozen=True)
+class StudyLoadResult:
+    """Counts of the rows and experiments that ``study_load`` created and of the experiments it moved."""
+
+    dataset: Dataset
+    rows_created: int
+    experiments_created: int
+    experiments_moved: int
+    moved_from: tuple[str, ...]
+    """Names of the datasets that the moved experiments trained on before."""
+
+
+def _catalog_move(*, experiments: list[Experiment], dataset: Dataset, move: bool) -> tuple[int, tuple[str, ...]]:
+    """Point the catalog's experiments that train on another dataset at ``dataset``.
+
+    Raises ``StudyOnOtherDatasetError`` when some are elsewhere and ``move`` is false,
+    and ``StudyRunsOnOtherDatasetError`` when one of them has runs, because a run's
+    figures belong to the dataset it trained on. Returns the count moved and the
+    datasets they came from.
+    """
+    elsewhere = [experiment for experiment in experiments if experiment.dataset_id != dataset.pk]
+    if not elsewhere:
+        return 0, ()
+
+    moved_from = tuple(sorted({experiment.dataset.name for experiment in elsewhere}))
+    previous = ", ".join(moved_from)
+    if not move:
+        raise StudyOnOtherDatasetError(
+            _("The study's catalog is already loaded on the dataset “%(current)s”, so nothing was created on "
+              "“%(requested)s”. To train the catalog on “%(requested)s” instead, run manage.py load_study "
+              "--dataset %(requested)s --move. Moving works only while none of the catalog's experiments has runs.")
+            % {"current": previous, "requested": dataset.name}
+        )
+    with_runs = Run.objects.filter(experiment__in=elsewhere).values("experiment_id").distinct().count()
+    if with_runs:
+        raise StudyRunsOnOtherDatasetError(
+            ngettext(
+                "The catalog cannot be moved to “%(requested)s”: %(count)d of its experiments has runs on "
+                "“%(current)s”, and those runs belong to that dataset. Nothing was changed. To keep them, leave the "
+                "catalog on “%(current)s”. To start over on “%(requested)s”, first download the report "
+                "(/informe/estudio.csv) to keep their figures, delete those runs in the admin (Runs), then run "
+                "load_study with --move again.",
+                "The catalog cannot be moved to “%(requested)s”: %(count)d of its experiments have runs on "
+                "“%(current)s”, and those runs belong to that dataset. Nothing was changed. To keep them, leave the "
+                "catalog on “%(current)s”. To start over on “%(requested)s”, first download the report "
+                "(/informe/estudio.csv) to keep their figures, delete those runs in the admin (Runs), then run "
+                "load_study with --move again.",
+                with_runs,
+            )
+            % {"count": with_runs, "current": previous, "requested": dataset.name}
+        )
+
+    moved = Experiment.objects.filter(pk__in=[experiment.pk for experiment in elsewhere]).update(dataset=dataset)
+    for experiment in elsewhere:
+        logger.debug("experiment %s: moved from dataset %s to dataset %s", experiment.pk, experiment.dataset_id, dataset.pk)
+    return moved, moved_from
+
+
+def _validate_dataset_ready(dataset: Dataset) -> None:
+    if dataset.status != Dataset.Status.READY:
+        raise ValidationError(
+            _("The dataset “%(name)s” is not ready (status: %(status)s). Wait for its import or import it again.")
+            % {"name": dataset.name, "status": dataset.get_status_display()}
+        )
+
+
 @transaction.atomic
-def study_load(*, dataset: Dataset, created_by=None) -> tuple[int, int]:
+def study_load(*, dataset: Dataset, move: bool = False, created_by=None) -> StudyLoadResult:
     """Create every study row and its experiment on ``dataset``; rows already loaded are kept.
 
-    Returns ``(rows_created, experiments_created)``. Running it again creates nothing.
+    Running it again on the same dataset creates nothing. When the catalog is on
+    another dataset, ``move`` points its experiments at ``dataset`` (see
+    ``_catalog_move`` for when that is rejected); nothing is created or moved otherwise.
     """
+    _validate_dataset_ready(dataset)
+    published_rows = study_rows_published()
+    specs = {published["position"]: _experiment_spec(published) for published in published_rows}
+    catalog = list(
+        Experiment.objects.select_related("dataset")
+        .filter(Q(study_row__isnull=False) | Q(name__in=[name for name, _family, _values in specs.values()]))
+    )
+    moved, moved_from = _catalog_move(experiments=catalog, dataset=dataset, move=move)
+    by_name = {experiment.name: experiment for experiment in catalog}
+
     rows_created = experiments_created = 0
-    for published in study_rows_published():
+    for published in published_rows:
         row, created = StudyRow.objects.get_or_create(
             position=published["position"],
             defaults={key: ("" if value is None and key in ("optimizer", "activation", "regularizer") else value)
@@ -114,19 +208,26 @@ def study_load(*, dataset: Dataset, created_by=None) -> tuple[int, int]:
         rows_created += created
         if row.experiment_id:
             continue
-        name, family, hyperparameters = _experiment_spec(published)
-        experiment = Experiment.objects.filter(name=name).first()
+        name, family, hyperparameters = specs[published["position"]]
+        experiment = by_name.get(name)
         if experiment is None:
-            experiment = experiment_create(
-                name=name, dataset=dataset, family=family, hyperparameters=hyperparameters,
+            # Not services.experiment_create: it logs one INFO line per experiment, and
+            # the catalog logs one summary for its 51 instead.
+            experiment = Experiment.objects.create(
+                name=name, dataset=dataset, family=family,
+                hyperparameters=hyperparameters_validate(family=family, hyperparameters=hyperparameters),
                 description=_("Row %(position)s of the reference study.") % {"position": published["position"]},
                 created_by=created_by,
             )
             experiments_created += 1
+            logger.debug("study row %s: experiment %s created", published["position"], experiment.pk)
         row.experiment = experiment
         row.save(update_fields=["experiment"])
-    logger.info("study: %s rows and %s experiments created on dataset %s", rows_created, experiments_created, dataset.pk)
-    return rows_created, experiments_created
+
+    logger.info("study: %s rows and %s experiments created, %s experiments moved, on dataset %s",
+                rows_created, experiments_created, moved, dataset.pk)
+    return StudyLoadResult(dataset=dataset, rows_created=rows_created, experiments_created=experiments_created,
+                           experiments_moved=moved, moved_from=moved_from)
 
 
 def study_rows_of_part(part: str | None):
@@ -165,45 +266,98 @@ class QueueEstimate:
         return None if self.workers == 0 else self.total_seconds / self.workers
 
 
+def measured_seconds_per_epoch_image() -> dict[str, float]:
+    """Return, per family, the training seconds that past succeeded runs took per epoch and training image.
+
+    It is their total seconds over their total epochs x training images, so long runs
+    weigh more than short ones, whose fixed start-up cost would inflate the rate.
+    """
+    totals = (
+        Run.objects.filter(status=Run.Status.SUCCEEDED, seconds__isnull=False, epochs_run__gt=0, train_examples__gt=0)
+        .values("experiment__family")
+        .annotate(seconds=Sum("seconds"), work=Sum(F("epochs_run") * F("train_examples")))
+    )
+    return {total["experiment__family"]: total["seconds"] / total["work"] for total in totals}
+
+
+def planned_epochs(hyperparameters: dict) -> int:
+    """Return the epochs a run of these hyperparameters trains at most, fine-tuning epochs included.
+
+    For an EarlyStopping experiment this is its maximum, so its estimate is an upper bound.
+    """
+    return hyperparameters["epochs"] + hyperparameters.get("fine_tune_epochs", 0)
+
+
+def training_images(experiment: Experiment) -> int:
+    """Return the images a run of ``experiment`` trains on: its dataset's training split less the validation part.
+
+    The validation part is ``round(images x validation_fraction)``, at least one image
+    and at most all but one, as ``ml.training.validation_split_indices`` takes it.
+    """
+    images = experiment.dataset.train_size
+    if images < 2:
+        return images
+    fraction = experiment.hyperparameters.get("validation_fraction", 0.0)
+    return images - min(images - 1, max(1, round(images * fraction)))
+
+
 def study_estimate(rows, *, workers: int) -> QueueEstimate:
     """Estimate the seconds the runs of ``rows`` take.
 
-    Each run counts the mean seconds of past succeeded runs of the same family,
-    else the study's published seconds for its row, else ``DEFAULT_RUN_SECONDS``.
+    A run counts its family's measured seconds per epoch and training image (see
+    ``measured_seconds_per_epoch_image``) times its planned epochs times the training
+    images of its experiment's dataset. Without a measured run of the family it counts
+    the study's published seconds for its row, else ``DEFAULT_RUN_SECONDS``.
     """
-    measured = {
-        family: seconds
-        for family, seconds in Run.objects.filter(status=Run.Status.SUCCEEDED, seconds__isnull=False)
-        .values_list("experiment__family").annotate(Avg("seconds"))
-    }
+    rates = measured_seconds_per_epoch_image()
     total = 0.0
     sources = {"measured": 0, "study": 0, "default": 0}
     count = 0
     for row in rows:
-        family = row.experiment.family
+        experiment = row.experiment
         count += 1
-        if family in measured:
-            total += measured[family]
+        if experiment.family in rates:
+            total += rates[experiment.family] * planned_epochs(experiment.hyperparameters) * training_images(experiment)
             sources["measured"] += 1
         elif row.seconds is not None:
+            # NOTE: the study's seconds are for its CIFAR-10 runs on its own hardware,
+            # whatever the catalog's dataset. A measured run of the family replaces them.
             total += row.seconds
             sources["study"] += 1
         else:
-            total += DEFAULT_RUN_SECONDS[family]
+            total += DEFAULT_RUN_SECONDS[experiment.family]
             sources["default"] += 1
     return QueueEstimate(runs=count, total_seconds=total, workers=workers, sources=sources)
 
 
+def duration_text(seconds: float) -> str:
+    """Describe a duration in the active language: whole minutes under an hour, else tenths of an hour.
+
+    Both are rounded up, so that a total and its share per worker read alike.
+    """
+    if seconds < 60:
+        return _("less than a minute")
+    minutes = math.ceil(seconds / 60)
+    if minutes < 60:
+        return ngettext("about %(minutes)d minute", "about %(minutes)d minutes", minutes) % {"minutes": minutes}
+    hours = math.ceil(seconds / 360) / 10
+    return _("about %(hours)s hours") % {"hours": formats.number_format(hours, 1)}
+
+
 def estimate_text(estimate: QueueEstimate) -> str:
     """Describe ``estimate`` in the active language."""
-    hours = estimate.total_seconds / 3600
-    text = _("%(runs)s runs, about %(hours).1f hours of training in all (measured: %(measured)s, from the study: %(study)s, default: %(default)s).") % {
-        "runs": estimate.runs, "hours": hours, **estimate.sources,
-    }
+    text = ngettext(
+        "%(runs)d run, %(duration)s of training in all (measured: %(measured)d, from the study: %(study)d, default: %(default)d).",
+        "%(runs)d runs, %(duration)s of training in all (measured: %(measured)d, from the study: %(study)d, default: %(default)d).",
+        estimate.runs,
+    ) % {"runs": estimate.runs, "duration": duration_text(estimate.total_seconds), **estimate.sources}
     if estimate.workers == 0:
         return text + " " + _("No worker is consuming the training queue now: the runs wait until one starts.")
-    wall_hours = math.ceil(estimate.wall_seconds / 360) / 10
-    return text + " " + _("With %(workers)s workers at hand, about %(hours).1f hours.") % {"workers": estimate.workers, "hours": wall_hours}
+    return text + " " + ngettext(
+        "With %(workers)d worker at hand, %(duration)s.",
+        "With %(workers)d workers at hand, %(duration)s.",
+        estimate.workers,
+    ) % {"workers": estimate.workers, "duration": duration_text(estimate.wall_seconds)}
 
 
 def study_queue(*, rows) -> list[Run]:

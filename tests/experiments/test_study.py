@@ -55,7 +55,7 @@ def test_loading_the_study_twice_creates_nothing_new(study):
 
     call_command("load_study", dataset=study.name, stdout=output)
 
-    assert "0" in output.getvalue()
+    assert output.getvalue() == "El estudio ya estaba cargado en el conjunto de datos «cifar-small»: no se creó nada nuevo.\n"
     assert StudyRow.objects.count() == 51
     assert Experiment.objects.count() == 51
 
@@ -70,6 +70,12 @@ def test_report_points_out_published_oddities(study):
     assert any("val_accuracy" in note for note in resnet_improved["oddities"])
 
 
+def _csv_blocks(text: str) -> tuple[list[dict], list[dict]]:
+    """Split the report's CSV into its study rows and its awards, each read by its own header."""
+    rows_part, awards_part = text.replace("\r\n", "\n").split("\n\n")
+    return list(csv.DictReader(io.StringIO(rows_part))), list(csv.DictReader(io.StringIO(awards_part)))
+
+
 def test_report_csv_shows_study_figure_beside_ours(study, client, staff_user):
     _succeeded_run("estudio-mlp-sgd-relu-3", accuracy=0.61, val_accuracy=0.5555)
     client.force_login(staff_user)
@@ -77,7 +83,7 @@ def test_report_csv_shows_study_figure_beside_ours(study, client, staff_user):
     response = client.get("/informe/estudio.csv")
 
     assert response.status_code == 200
-    lines = list(csv.DictReader(io.StringIO(response.content.decode())))
+    lines, awards = _csv_blocks(response.content.decode())
     assert len(lines) == 51
     row = next(line for line in lines if line["table"] == "mlp" and line["optimizer"] == "sgd"
                and line["activation"] == "relu" and line["layers"] == "3")
@@ -85,43 +91,70 @@ def test_report_csv_shows_study_figure_beside_ours(study, client, staff_user):
     assert row["our_val_accuracy"] == "0.5555"
     assert row["our_accuracy"] == "0.61"
     assert row["our_epochs"] == "2"
+    assert row["dataset"] == "cifar-small"
+    assert [award["award"] for award in awards] == [
+        "best_optimizer", "best_activation", "best_regularizer", "best_combination_sgd", "best_combination_adam",
+        "best_combination_rmsprop", "mean_gap_mlp", "mean_gap_dropout", "mean_gap_early_stopping", "mean_gap_cnn",
+        "widest_gap", "best_model",
+    ]
+
+
+# val_accuracy of each MLP-table row: the optimizer's base, plus the activation's, plus 0.01 per layer.
+OPTIMIZER_BASE = {"sgd": 0.40, "adam": 0.45, "rmsprop": 0.30}
+ACTIVATION_BONUS = {"relu": 0.10, "tanh": 0.05, "sigmoid": 0.0}
+
+
+def _train_every_row() -> None:
+    """Give every one of the 51 rows a succeeded run with figures that are easy to average by hand."""
+    for row in StudyRow.objects.select_related("experiment"):
+        if row.table == "cnn":
+            continue
+        val_accuracy = OPTIMIZER_BASE[row.optimizer] + ACTIVATION_BONUS[row.activation] + 0.01 * row.layers
+        if row.table == "dropout":
+            _succeeded_run(row.experiment.name, accuracy=0.40, val_accuracy=0.52)
+        elif row.table == "early_stopping":
+            _succeeded_run(row.experiment.name, accuracy=0.80, val_accuracy=0.48)
+        else:
+            _succeeded_run(row.experiment.name, accuracy=val_accuracy + 0.10, val_accuracy=val_accuracy)
+    cnn_figures = {
+        # model: (val_accuracy, seconds)
+        "cnn_base": (0.60, 120), "cnn_improved": (0.66, 600), "resnet50_base": (0.35, 300),
+        "resnet50_improved": (0.40, 1200), "vgg16_transfer_base": (0.62, 600), "vgg16_transfer_improved": (0.64, 1500),
+    }
+    for model, (val_accuracy, seconds) in cnn_figures.items():
+        _succeeded_run(f"estudio-{model}", accuracy=val_accuracy + 0.05, val_accuracy=val_accuracy, seconds=seconds)
 
 
 def test_awards_from_known_runs_match_hand_computation(study):
-    figures = {
-        # (optimizer, activation, layers): val_accuracy
-        ("sgd", "relu", 3): 0.60, ("sgd", "tanh", 1): 0.40,
-        ("adam", "relu", 2): 0.50, ("adam", "sigmoid", 1): 0.56,
-        ("rmsprop", "tanh", 3): 0.45,
-    }
-    for (optimizer, activation, layers), val_accuracy in figures.items():
-        _succeeded_run(f"estudio-mlp-{optimizer}-{activation}-{layers}", accuracy=val_accuracy + 0.1, val_accuracy=val_accuracy)
-    _succeeded_run("estudio-dropout-sgd-relu-3", accuracy=0.40, val_accuracy=0.52)
-    _succeeded_run("estudio-early_stopping-sgd-relu-3", accuracy=0.70, val_accuracy=0.48)
-    _succeeded_run("estudio-cnn_base", accuracy=0.70, val_accuracy=0.60, seconds=120)
-    _succeeded_run("estudio-cnn_improved", accuracy=0.75, val_accuracy=0.66, seconds=600)
+    _train_every_row()
 
     awards = study_report()["awards"]
     ours = awards["ours"]
 
-    # sgd (0.60 + 0.40) / 2 = 0.50; adam (0.50 + 0.56) / 2 = 0.53; rmsprop 0.45.
+    assert ours["missing"] == {}
+    # Each optimizer's 9 rows average base + 0.05 (activations) + 0.02 (layers): adam 0.52.
     assert ours["best_optimizer"] == "adam"
-    assert ours["best_optimizer_val_accuracy"] == pytest.approx(0.53)
-    # relu (0.60 + 0.50) / 2 = 0.55; tanh (0.40 + 0.45) / 2 = 0.425; sigmoid 0.56.
-    assert ours["best_activation"] == "sigmoid"
-    # none: mean of the five MLP rows = 2.51 / 5 = 0.502; dropout 0.52; early_stopping 0.48.
+    assert ours["best_optimizer_name"] == "Adam"
+    assert ours["best_optimizer_val_accuracy"] == pytest.approx(0.52)
+    # relu: mean of the bases (0.3833) + 0.10 + 0.02.
+    assert ours["best_activation"] == "relu"
+    assert ours["best_activation_val_accuracy"] == pytest.approx(0.38333 + 0.12, abs=1e-4)
+    # none: mean of the 27 MLP rows = 0.38333 + 0.05 + 0.02 = 0.4533; dropout 0.52; early_stopping 0.48.
     assert ours["best_regularizer"] == "dropout"
+    assert ours["best_regularizer_name"] == "Dropout"
     assert ours["best_combination"] == {
-        "sgd": {"activation": "relu", "layers": 3, "val_accuracy": 0.60},
-        "adam": {"activation": "sigmoid", "layers": 1, "val_accuracy": 0.56},
-        "rmsprop": {"activation": "tanh", "layers": 3, "val_accuracy": 0.45},
+        "sgd": {"activation": "relu", "activation_name": "ReLU", "layers": 3, "val_accuracy": pytest.approx(0.53)},
+        "adam": {"activation": "relu", "activation_name": "ReLU", "layers": 3, "val_accuracy": pytest.approx(0.58)},
+        "rmsprop": {"activation": "relu", "activation_name": "ReLU", "layers": 3, "val_accuracy": pytest.approx(0.43)},
     }
-    # Gaps: every MLP row 0.10, Dropout -0.12, EarlyStopping 0.22, CNN 0.10 and 0.09.
-    assert ours["widest_gap"]["experiment"] == "estudio-early_stopping-sgd-relu-3"
-    assert ours["widest_gap"]["gap"] == pytest.approx(0.22)
+    # Gaps: every MLP row 0.10, Dropout -0.12, EarlyStopping 0.32, CNN 0.05.
+    assert ours["widest_gap"]["experiment"].startswith("estudio-early_stopping-")
+    assert ours["widest_gap"]["gap"] == pytest.approx(0.32)
     assert ours["mean_gap_by_table"]["dropout"] == pytest.approx(-0.12)
-    # Per minute: base 0.60 / 2 = 0.30; improved 0.66 / 10 = 0.066.
+    assert ours["mean_gap_by_table"]["cnn"] == pytest.approx(0.05)
+    # Per minute: cnn_base 0.60 / 2 = 0.30 beats every other CNN-table row (cnn_improved 0.066).
     assert ours["best_model"]["model"] == "cnn_base"
+    assert ours["best_model"]["val_accuracy_per_minute"] == pytest.approx(0.30)
     assert awards["study"]["best_optimizer"] == "sgd"
     assert awards["study"]["best_combination"]["rmsprop"]["quoted"] == "tanh + 3 layers (35% vs 41%)"
 
@@ -150,7 +183,14 @@ def test_run_page_draws_curves_and_confusion_matrix(study, client, staff_user):
     assert 'aria-label="Pérdida"' in content
     assert 'aria-label="Exactitud"' in content
     assert content.count("<polyline") == 4
-    assert "0,750" in content or "0.750" in content
+    assert "pérdida de entrenamiento (loss)</text>" in content
+    assert "pérdida de validación (val_loss)</text>" in content
+    assert "exactitud de validación (val_accuracy)</text>" in content
+    # The accuracy axis runs from 0.1 to 0.7, written with the Spanish decimal comma.
+    assert 'font-size="10">0,7</text>' in content
+    assert 'font-size="10">0,1</text>' in content
+    assert "0.7<" not in content
+    assert "0,750" in content
     assert "<th>gato</th>" in content
     assert "<th>perro</th>" in content
     assert "<th>cat</th>" not in content
@@ -162,7 +202,13 @@ def test_queue_study_estimates_then_queues_a_part(study):
     call_command("queue_study", part="cnn", yes=True, stdout=output)
 
     assert Run.objects.filter(status=Run.Status.QUEUED).count() == 6
-    assert "6" in output.getvalue()
+    # No worker runs in this test, and no CNN-table run was measured: the study's
+    # published seconds sum to 1001 + 3427 + 678 + 3094 + 3055 + 6240 = 17495 s.
+    assert output.getvalue().splitlines() == [
+        "6 ejecuciones, unas 4,9 horas de entrenamiento en total (medidas: 0, según el estudio: 6, por omisión: 0). "
+        "Ahora no hay ningún worker atendiendo la cola de entrenamiento: las ejecuciones esperarán hasta que uno arranque.",
+        "6 ejecuciones en cola.",
+    ]
 
 
 def test_admin_form_takes_json_hyperparameters_for_cnn(client, staff_user, small_dataset):

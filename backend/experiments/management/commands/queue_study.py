@@ -1,6 +1,7 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from backend.experiments.study import PARTS, estimate_text, study_estimate, study_queue, study_rows_of_part, workers_at_hand
 
@@ -27,4 +28,4 @@ class Command(BaseCommand):
             runs = study_queue(rows=rows)
         except ValidationError as error:
             raise CommandError(" ".join(error.messages)) from error
-        self.stdout.write(_("%(count)s runs queued.") % {"count": len(runs)})
+        self.stdout.write(ngettext("%(count)d run queued.", "%(count)d runs queued.", len(runs)) % {"count": len(runs)})
