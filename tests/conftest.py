@@ -18,6 +18,20 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 WORKER_READY_SECONDS = 120
 
 
+@pytest.fixture(autouse=True)
+def default_language():
+    """Start every test in the default language, as a new process would.
+
+    A request in English leaves English active in the thread, which would otherwise
+    reach the commands and services that a later test calls directly.
+    """
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture(scope="session")
 def small_archive(tmp_path_factory) -> Path:
     """30 training and 10 test images per CIFAR-10 class, copied from the real archive."""

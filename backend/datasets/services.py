@@ -13,6 +13,7 @@ from django.utils import timezone, translation
 from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 
+from backend.common.broker import broker_check
 from backend.common.errors import ServiceError, ml_error_message
 from backend.datasets.models import Dataset
 from ml.datasets import ImportSummary, import_dataset
@@ -109,8 +110,12 @@ def dataset_upload_save(*, upload: UploadedFile) -> Path:
 
 
 def dataset_import_queue(*, source: Path, name: str, image_size: int | None = None) -> Dataset:
-    """Record a dataset as importing and hand the import to a worker after commit."""
+    """Record a dataset as importing and hand the import to a worker after commit.
+
+    Raises ``UnavailableError``, recording nothing, when the broker does not respond.
+    """
     name = _validate_new_name(name)
+    broker_check()
 
     dataset = Dataset.objects.create(name=name, source=str(source), image_size=image_size)
 

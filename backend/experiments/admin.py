@@ -27,6 +27,9 @@ def _queue_runs(request, experiments) -> int:
             queued += 1
         except ValidationError as error:
             messages.error(request, f"{experiment.name}: {' '.join(error.messages)}")
+        except ServiceError as error:
+            messages.error(request, error.message)
+            break
     return queued
 
 
@@ -243,6 +246,9 @@ class StudyRowAdmin(admin.ModelAdmin):
         except ValidationError as error:
             logger.warning("study: queueing %s rows failed: %s", len(rows), error.messages)
             messages.error(request, " ".join(error.messages))
+            return None
+        except ServiceError as error:
+            messages.error(request, error.message)
             return None
         messages.success(request, ngettext("%(count)d run queued.", "%(count)d runs queued.", len(runs)) % {"count": len(runs)})
         return None

@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from backend.common.broker import broker_check
 from backend.common.errors import ConflictError, ml_error_message
 from backend.datasets.models import Dataset
 from backend.experiments.models import EpochMetric, Experiment, Run
@@ -140,11 +141,29 @@ def run_create(*, experiment: Experiment) -> Run:
     return Run.objects.create(experiment=experiment, hyperparameters=experiment.hyperparameters)
 
 
+def _send_training_task(run_id: int) -> None:
+    try:
+        celery_app.send_task("workers.tasks.train_run", args=[run_id])
+    except Exception as error:
+        # The broker passed broker_check() but failed now. Left queued, the run would
+        # wait forever, so it fails with the reason and the next runs are still sent.
+        logger.error("run %s: not sent to the broker: %s", run_id, error)
+        with translation.override(settings.LANGUAGE_CODE):
+            message = _("The run could not be sent to the workers because the message broker (Redis) "
+                        "stopped responding. Check that it is running, then queue a new run.")
+        Run.objects.filter(pk=run_id, status=Run.Status.QUEUED).update(
+            status=Run.Status.FAILED, error=message, finished_at=timezone.now())
+
+
 def run_queue(*, experiment: Experiment) -> Run:
-    """Create a queued run and send it to the ``training`` queue once the transaction commits."""
+    """Create a queued run and send it to the ``training`` queue once the transaction commits.
+
+    Raises ``UnavailableError``, creating no run, when the broker does not respond.
+    """
+    broker_check()
     run = run_create(experiment=experiment)
 
-    transaction.on_commit(lambda: celery_app.send_task("workers.tasks.train_run", args=[run.pk]))
+    transaction.on_commit(lambda: _send_training_task(run.pk), robust=True)
     logger.info("run %s: queued for experiment %s", run.pk, experiment.pk)
     return run
 
@@ -355,6 +374,7 @@ def run_evaluation_queue(*, run: Run) -> Run:
 
     Raises ``ConflictError`` when the run has no saved model.
     """
+    broker_check()
     if run.status != Run.Status.SUCCEEDED or not run.model_dir:
         raise ConflictError(
             _("Run %(id)s has no trained model (%(status)s), so it cannot be evaluated. Queue a new run of its experiment.")

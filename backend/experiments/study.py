@@ -18,7 +18,9 @@ from django.db.models import F, Q, Sum
 from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
+from kombu.exceptions import OperationalError as KombuOperationalError
 
+from backend.common.broker import broker_check
 from backend.common.errors import ConflictError
 from backend.datasets.models import Dataset
 from backend.experiments.models import Experiment, Run, StudyRow
@@ -245,7 +247,7 @@ def workers_at_hand(*, timeout: float | None = None) -> int:
     timeout = settings.WORKER_INSPECT_TIMEOUT_SECONDS if timeout is None else timeout
     try:
         replies = celery_app.control.inspect(timeout=timeout).active_queues() or {}
-    except (OSError, NotImplementedError) as error:
+    except (OSError, NotImplementedError, KombuOperationalError) as error:
         logger.warning("study: workers could not be asked for their queues: %s", error)
         return 0
     return sum(1 for queues in replies.values() if any(queue.get("name") == TRAINING_QUEUE for queue in queues or ()))
@@ -361,7 +363,11 @@ def estimate_text(estimate: QueueEstimate) -> str:
 
 
 def study_queue(*, rows) -> list[Run]:
-    """Queue one run of the experiment of each of ``rows``."""
+    """Queue one run of the experiment of each of ``rows``.
+
+    Raises ``UnavailableError``, queueing nothing, when the broker does not respond.
+    """
+    broker_check()
     with transaction.atomic():
         runs = [run_queue(experiment=row.experiment) for row in rows]
     logger.info("study: %s runs queued", len(runs))

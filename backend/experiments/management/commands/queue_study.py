@@ -3,6 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from backend.common.errors import ServiceError
 from backend.experiments.study import PARTS, estimate_text, study_estimate, study_queue, study_rows_of_part, workers_at_hand
 
 
@@ -28,4 +29,6 @@ class Command(BaseCommand):
             runs = study_queue(rows=rows)
         except ValidationError as error:
             raise CommandError(" ".join(error.messages)) from error
+        except ServiceError as error:
+            raise CommandError(error.message) from error
         self.stdout.write(ngettext("%(count)d run queued.", "%(count)d runs queued.", len(runs)) % {"count": len(runs)})
