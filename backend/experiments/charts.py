@@ -4,6 +4,7 @@ from decimal import Decimal
 from html import escape
 
 from django.utils import formats
+from django.utils.translation import gettext as _
 
 WIDTH = 420
 HEIGHT = 220
@@ -46,6 +47,14 @@ def curves_svg(title: str, epochs: list[int], series: dict[str, list[float]]) ->
         color = COLORS[index % len(COLORS)]
         coordinates = " ".join(f"{x(epoch):.1f},{y(value):.1f}" for epoch, value in zip(epochs, points) if value is not None)
         parts.append(f'<polyline fill="none" stroke="{color}" stroke-width="2" points="{coordinates}"/>')
+        # A marker per epoch, so that a one-epoch run shows its point, with the value on hover.
+        for epoch, value in zip(epochs, points):
+            if value is None:
+                continue
+            label = _("%(series)s, epoch %(epoch)s: %(value)s") % {
+                "series": name, "epoch": epoch, "value": _axis_label(value)}
+            parts.append(f'<circle cx="{x(epoch):.1f}" cy="{y(value):.1f}" r="3" fill="{color}">'
+                         f'<title>{escape(label)}</title></circle>')
         # Anchored at its end, so that a long series name stays inside the chart.
         parts.append(f'<text x="{WIDTH - 4}" y="{16 + 14 * index}" font-size="11" fill="{color}" '
                      f'text-anchor="end">{escape(name)}</text>')

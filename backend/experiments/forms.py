@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from backend.datasets.models import Dataset
-from backend.experiments.models import Experiment
+from backend.experiments.models import Experiment, StudyRow
 from backend.experiments.services import REGULARIZERS, hyperparameters_validate
 from ml.config import ACTIVATIONS, FAMILY_FIELDS, HIDDEN_UNITS, MLP_FIELDS, OPTIMIZERS
 
@@ -98,7 +98,7 @@ class ExperimentAdminForm(MLPHyperparameterForm, forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        self._reject_changes_under_runs()
+        self._reject_family_or_dataset_change()
         family = cleaned.get("family") or Experiment.Family.MLP
         if family == Experiment.Family.MLP:
             values = {description.name: cleaned.get(description.name) for description in MLP_FIELDS}
@@ -119,15 +119,21 @@ class ExperimentAdminForm(MLPHyperparameterForm, forms.ModelForm):
         return cleaned
 
 
-    def _reject_changes_under_runs(self) -> None:
+    def _reject_family_or_dataset_change(self) -> None:
+        if not self.instance.pk:
+            return
+        if "dataset" in self.changed_data and StudyRow.objects.filter(experiment=self.instance).exists():
+            self.add_error("dataset", _("This experiment belongs to the study's catalog, whose experiments all "
+                                        "train on one dataset. To change it, move the whole catalog with "
+                                        "manage.py load_study --dataset NAME --move."))
         # A run stores its own hyperparameters but not its family or dataset, which it
         # reads from its experiment: changing them would relabel the runs already made.
-        if not self.instance.pk or not self.instance.runs.exists():
+        if not self.instance.runs.exists():
             return
         if "family" in self.changed_data:
             self.add_error("family", _("This experiment already has runs trained as this family. "
                                        "To train another family, create a new experiment."))
-        if "dataset" in self.changed_data:
+        if "dataset" in self.changed_data and "dataset" not in self.errors:
             self.add_error("dataset", _("This experiment already has runs trained on this dataset. "
                                         "To train on another dataset, create a new experiment."))
 

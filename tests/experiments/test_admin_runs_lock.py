@@ -69,3 +69,21 @@ def test_family_change_saved_without_runs(staff_client, small_dataset):
     experiment.refresh_from_db()
     assert experiment.family == Experiment.Family.RESNET50
     assert experiment.hyperparameters["batch_size"] == 64
+
+
+def test_catalog_experiment_keeps_dataset(staff_client, small_dataset, small_archive):
+    from django.core.management import call_command
+
+    from backend.datasets.services import dataset_import
+
+    call_command("load_study", dataset=small_dataset.name)
+    other = dataset_import(source=small_archive, name="otro-conjunto")
+    experiment = Experiment.objects.get(name="estudio-mlp-sgd-relu-2")
+
+    response = _post_change(staff_client, experiment, dataset=other.pk)
+
+    assert response.status_code == 200
+    assert ("Este experimento pertenece al catálogo del estudio, cuyos experimentos se entrenan todos con un "
+            "mismo conjunto de datos.") in response.content.decode()
+    experiment.refresh_from_db()
+    assert experiment.dataset_id == small_dataset.pk

@@ -196,6 +196,21 @@ def test_run_page_draws_curves_and_confusion_matrix(study, client, staff_user):
     assert "<th>cat</th>" not in content
 
 
+def test_run_page_marks_single_epoch(study, client, staff_user):
+    experiment = Experiment.objects.get(name="estudio-cnn_base")
+    run = Run.objects.create(experiment=experiment, status=Run.Status.SUCCEEDED, epochs_run=1, seconds=5.0,
+                             test_accuracy=0.3, finished_at=timezone.now())
+    EpochMetric.objects.create(run=run, epoch=1, accuracy=0.25, loss=2.1, val_accuracy=0.3, val_loss=2.0, seconds=5.0)
+    client.force_login(staff_user)
+
+    content = client.get(f"/informe/ejecuciones/{run.pk}/").content.decode()
+
+    # Four series of one point each: a line of one point draws nothing, so each has a marker.
+    assert content.count("<circle") == 4
+    assert "<title>exactitud de validación (val_accuracy), época 1: 0,3</title>" in content
+    assert "<title>pérdida de entrenamiento (loss), época 1: 2,1</title>" in content
+
+
 def test_queue_study_estimates_then_queues_a_part(study):
     output = io.StringIO()
 
@@ -223,3 +238,18 @@ def test_admin_form_takes_json_hyperparameters_for_cnn(client, staff_user, small
     experiment = Experiment.objects.get(name="cnn-desde-admin")
     assert experiment.hyperparameters["conv_layers"] == 8
     assert experiment.hyperparameters["epochs"] == 25
+
+
+def test_failed_run_page_shows_its_error(study, client, staff_user):
+    experiment = Experiment.objects.get(name="estudio-vgg16_transfer_base")
+    run = Run.objects.create(experiment=experiment, status=Run.Status.FAILED, error="Los pesos no existen.",
+                             finished_at=timezone.now())
+    client.force_login(staff_user)
+
+    content = client.get(f"/informe/ejecuciones/{run.pk}/").content.decode()
+
+    assert '<p class="errornote">Los pesos no existen.</p>' in content
+    assert "La ejecución terminó antes de completar su primera época." in content
+    assert "Solo una ejecución que terminó bien tiene evaluación de prueba." in content
+    assert "exactitud de prueba:" not in content
+    assert "POST /api/runs/" not in content
