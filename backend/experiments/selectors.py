@@ -71,8 +71,18 @@ def _published_key(row: StudyRow) -> tuple:
                  for value in (row.accuracy, row.loss, row.val_accuracy, row.val_loss))
 
 
+def _row_label(row: StudyRow, names: dict[str, dict[str, str]]) -> str:
+    """Return a study row's readable name: its model for a CNN row, else table / optimizer / activation and layers."""
+    if row.table == StudyRow.Table.CNN:
+        return _code_name(names, "model", row.model)
+    layers = ngettext("%(activation)s with %(layers)d layer", "%(activation)s with %(layers)d layers",
+                      row.layers) % {"activation": _code_name(names, "activation", row.activation), "layers": row.layers}
+    return " / ".join((_code_name(names, "table", row.table), _code_name(names, "optimizer", row.optimizer), layers))
+
+
 def study_oddities(rows: list[StudyRow]) -> dict[int, list[str]]:
     """Point out, per row position, what looks odd in the published figures (they stay as published)."""
+    names = study_code_names()
     notes: dict[int, list[str]] = defaultdict(list)
     seen_figures: dict[tuple, StudyRow] = {}
     seen_val_accuracy: dict[tuple, StudyRow] = {}
@@ -82,7 +92,7 @@ def study_oddities(rows: list[StudyRow]) -> dict[int, list[str]]:
             earlier = seen_figures.get(key)
             if earlier is not None:
                 notes[row.position].append(_("Repeats the published figures of row %(position)s (%(row)s) exactly.")
-                                           % {"position": earlier.position, "row": str(earlier)})
+                                           % {"position": earlier.position, "row": _row_label(earlier, names)})
             else:
                 seen_figures[key] = row
         family = row.model.rsplit("_", 1)[0]
@@ -91,7 +101,7 @@ def study_oddities(rows: list[StudyRow]) -> dict[int, list[str]]:
             earlier = seen_val_accuracy.get(val_key)
             if earlier is not None:
                 notes[row.position].append(_("Reports the same val_accuracy as row %(position)s (%(row)s).")
-                                           % {"position": earlier.position, "row": str(earlier)})
+                                           % {"position": earlier.position, "row": _row_label(earlier, names)})
             else:
                 seen_val_accuracy[val_key] = row
         if row.accuracy is not None and row.val_accuracy is not None and row.val_accuracy > row.accuracy:

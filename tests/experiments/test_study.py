@@ -65,9 +65,10 @@ def test_report_points_out_published_oddities(study):
 
     rmsprop_sigmoid_1 = next(row for row in rows.values()
                              if row["table"] == "mlp" and row["optimizer"] == "rmsprop" and row["activation"] == "sigmoid" and row["layers"] == 1)
-    assert any("fila 16" in note or "row 16" in note for note in rmsprop_sigmoid_1["oddities"])
+    assert "Repite exactamente las cifras publicadas de la fila 16 (MLP / Adam / sigmoide con 1 capa)." in (
+        rmsprop_sigmoid_1["oddities"])
     resnet_improved = next(row for row in rows.values() if row["model"] == "resnet50_improved")
-    assert any("val_accuracy" in note for note in resnet_improved["oddities"])
+    assert "Informa la misma val_accuracy que la fila 48 (ResNet50 (base))." in resnet_improved["oddities"]
 
 
 def _csv_blocks(text: str) -> tuple[list[dict], list[dict]]:
