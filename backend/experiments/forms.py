@@ -75,6 +75,8 @@ class ExperimentAdminForm(MLPHyperparameterForm, forms.ModelForm):
     hyperparameters_json = forms.JSONField(
         label=_("hyperparameters of the other families (JSON)"),
         required=False,
+        # Django's own message addresses the user informally in Spanish.
+        error_messages={"invalid": _('The hyperparameters are not valid JSON. Write an object such as {"epochs": 10}.')},
         help_text=_("Only for families other than the MLP, whose fields above are then ignored. Missing keys take their defaults."),
     )
 

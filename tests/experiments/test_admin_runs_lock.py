@@ -1,4 +1,4 @@
-"""The admin keeps an experiment's family and dataset once it has runs."""
+"""The experiment admin form: family and dataset locks under runs and the catalog, and its JSON message."""
 
 import pytest
 
@@ -87,3 +87,14 @@ def test_catalog_experiment_keeps_dataset(staff_client, small_dataset, small_arc
             "mismo conjunto de datos.") in response.content.decode()
     experiment.refresh_from_db()
     assert experiment.dataset_id == small_dataset.pk
+
+
+def test_invalid_json_message_is_formal(staff_client, small_dataset):
+    experiment = experiment_create(name="json-malo", dataset=small_dataset, family="cnn", hyperparameters={"epochs": 1})
+
+    response = _post_change(staff_client, experiment, hyperparameters_json="{epochs: 1")
+
+    assert response.status_code == 200
+    assert "Los hiperparámetros no son un JSON válido. Escriba un objeto como {&quot;epochs&quot;: 10}." in (
+        response.content.decode())
+    assert "Ingresa" not in response.content.decode()
