@@ -530,6 +530,11 @@ class FastCNNConfig:
     label_smoothing: float = field(default=0.2, metadata=_meta(
         "fraction", "Label smoothing of the cross-entropy loss.", minimum=0.0, maximum=0.9))
     augment: bool = _augment_field(True)
+    # 2 pixels, not the usual 4: in a few epochs, larger shifts cut off more of each
+    # image than they add in variety.
+    crop_padding: int = field(default=2, metadata=_meta(
+        "pixels", "Largest shift of the random crops, each way; the border is filled by reflection.",
+        minimum=0, maximum=8))
     mixed_precision: bool = field(default=True, metadata=_meta(
         "", "Compute in bfloat16 where the CPU supports it (AVX512-BF16 or AMX), or on a GPU; the output layer "
         "stays float32."))

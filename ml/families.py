@@ -26,9 +26,6 @@ BF16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")
 FLOAT32 = "float32"
 CPU_MIXED_POLICY = "mixed_bfloat16"
 GPU_MIXED_POLICY = "mixed_float16"
-# The fast preset's crops shift images by at most 2 pixels. In its few epochs, the
-# usual 4 cut off more of each image than they add in variety.
-FAST_CNN_CROP_PADDING = 2
 
 
 @dataclass(frozen=True)
@@ -188,7 +185,7 @@ def training_plan(config: object, *, input_shape: tuple[int, int, int], num_clas
             return backbone
 
         return TrainingPlan(phases=[Phase("fast_cnn", config.epochs, build_fast, augment=config.augment,
-                                          crop_padding=FAST_CNN_CROP_PADDING)],
+                                          crop_padding=config.crop_padding)],
                             finish=finish_fast, policy=policy)
 
     if family == "vgg16_transfer":
