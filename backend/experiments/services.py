@@ -155,17 +155,30 @@ def _send_training_task(run_id: int) -> None:
             status=Run.Status.FAILED, error=message, finished_at=timezone.now())
 
 
+def _run_enqueue(experiment: Experiment) -> Run:
+    run = run_create(experiment=experiment)
+    transaction.on_commit(lambda: _send_training_task(run.pk), robust=True)
+    logger.info("run %s: queued for experiment %s", run.pk, experiment.pk)
+    return run
+
+
 def run_queue(*, experiment: Experiment) -> Run:
     """Create a queued run and send it to the ``training`` queue once the transaction commits.
 
     Raises ``UnavailableError``, creating no run, when the broker does not respond.
     """
     broker_check()
-    run = run_create(experiment=experiment)
+    return _run_enqueue(experiment)
 
-    transaction.on_commit(lambda: _send_training_task(run.pk), robust=True)
-    logger.info("run %s: queued for experiment %s", run.pk, experiment.pk)
-    return run
+
+@transaction.atomic
+def runs_queue(*, experiments: Iterable[Experiment]) -> list[Run]:
+    """Queue one run of each of ``experiments``, all or none, checking the broker once.
+
+    Raises ``UnavailableError``, creating no run, when the broker does not respond.
+    """
+    broker_check()
+    return [_run_enqueue(experiment) for experiment in experiments]
 
 
 @transaction.atomic

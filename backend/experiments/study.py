@@ -20,11 +20,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from kombu.exceptions import OperationalError as KombuOperationalError
 
-from backend.common.broker import broker_check
 from backend.common.errors import ConflictError
 from backend.datasets.models import Dataset
 from backend.experiments.models import Experiment, Run, StudyRow
-from backend.experiments.services import hyperparameters_validate, run_queue
+from backend.experiments.services import hyperparameters_validate, runs_queue
 from ml.config import DEFAULT_DROPOUT_RATE
 from workers.celery import app as celery_app
 
@@ -367,8 +366,6 @@ def study_queue(*, rows) -> list[Run]:
 
     Raises ``UnavailableError``, queueing nothing, when the broker does not respond.
     """
-    broker_check()
-    with transaction.atomic():
-        runs = [run_queue(experiment=row.experiment) for row in rows]
+    runs = runs_queue(experiments=[row.experiment for row in rows])
     logger.info("study: %s runs queued", len(runs))
     return runs
