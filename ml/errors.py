@@ -170,9 +170,7 @@ class WeightsUnavailableError(MLError):
 
     @classmethod
     def missing_file(cls, *, path: str) -> "WeightsUnavailableError":
-        error = cls.__new__(cls)
-        MLError.__init__(
-            error,
+        return cls(
             gettext_noop(
                 "The VGG16 weights file %(path)s does not exist. Put VGG16's ImageNet weights file "
                 "(vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5) there or set ETIQUETADO_VGG16_WEIGHTS "
@@ -180,13 +178,10 @@ class WeightsUnavailableError(MLError):
             ),
             path=path,
         )
-        return error
 
     @classmethod
     def unreadable_file(cls, *, path: str) -> "WeightsUnavailableError":
-        error = cls.__new__(cls)
-        MLError.__init__(
-            error,
+        return cls(
             gettext_noop(
                 "The VGG16 weights file %(path)s could not be read as VGG16's ImageNet weights without the top "
                 "layers. Replace it with vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5, or set the "
@@ -194,11 +189,11 @@ class WeightsUnavailableError(MLError):
             ),
             path=path,
         )
-        return error
 
-    def __init__(self) -> None:
+    @classmethod
+    def download_failed(cls) -> "WeightsUnavailableError":
         # The download's own error, in English, is logged where it is caught.
-        super().__init__(
+        return cls(
             gettext_noop(
                 "VGG16's ImageNet weights could not be downloaded. Put the weights file "
                 "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5 on the workers and set "

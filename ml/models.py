@@ -144,7 +144,7 @@ def build_vgg16_base(config, *, input_shape: tuple[int, int, int], weights_path:
         # Keras' file download wraps network and HTTP errors in a bare Exception.
         except Exception as exc:  # noqa: BLE001
             logger.warning("VGG16 ImageNet weights could not be downloaded: %s", exc)
-            raise WeightsUnavailableError() from exc
+            raise WeightsUnavailableError.download_failed() from exc
     vgg.trainable = False
 
     inputs = keras.Input(shape=input_shape, dtype="uint8", name="image")
