@@ -14,11 +14,10 @@ short proxy runs, --precision float32 turns off bfloat16 to compare, and --set
 changes any other hyperparameter of the preset (VALUE as JSON, for example
 --set learning_rate=0.8).
 
-With --worker it takes the service's whole path instead: the dataset is imported
-into a temporary data folder of the service, the experiment is created and queued
-through the REST API, and a Celery worker trains it and stores the run, as
-``bench/study_row.py`` does for the study's rows (--train-subset is not available
-there).
+With --worker it takes the service's whole path instead, as ``bench/study_row.py``
+does for the study's rows. The dataset is imported into a temporary data folder of
+the service, the experiment is created and queued through the REST API, and a
+Celery worker trains it and stores the run. --train-subset is not available there.
 """
 
 import argparse

@@ -223,8 +223,8 @@ def labeling_job_create(*, uploads: Iterable, top_k: int, threshold: float, crea
             for position, image_file in enumerate(image_files)
         )
         # NOTE: unlike runs and imports, a job is not checked against the broker before it
-        # is stored, to keep one connection off each request: with the broker down, the
-        # request fails after the job is stored and the job stays queued.
+        # is stored, which keeps one connection off each request. With the broker down,
+        # the request fails after the job is stored, and the job stays queued.
         transaction.on_commit(lambda: celery_app.send_task("workers.tasks.label_job", args=[job.pk]))
 
     logger.info("labeling job %s: queued with %s images", job.pk, len(image_files))

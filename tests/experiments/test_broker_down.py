@@ -1,4 +1,4 @@
-"""With the broker down, queueing answers in Spanish and leaves no run waiting for ever."""
+"""With the broker down, queueing returns a Spanish error and creates no run that would wait forever."""
 
 import pytest
 from django.conf import settings
